@@ -1,0 +1,120 @@
+//! Extractors that authenticate the caller. A handler states who may call it by the type
+//! it takes: `AuthUser` (anyone logged in), `StaffUser` (staff or admin), `AdminUser`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+
+use crate::db::DbPool;
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::models::sessions;
+
+use super::TokenKeys;
+
+/// A caller with a valid access token whose login session is still live.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: String,
+    pub role: Role,
+    pub session_id: String,
+}
+
+/// A caller with the staff or admin role (what staff may touch is checked per center).
+#[derive(Debug, Clone)]
+pub struct StaffUser(pub AuthUser);
+
+/// A caller with the admin role.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub AuthUser);
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("missing_token"))?
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("invalid_token"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or(ApiError::Unauthorized("invalid_token"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::Unauthorized("invalid_token"));
+    }
+    Ok(token.trim().to_string())
+}
+
+async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
+    let token = bearer_token(&req)?;
+    let keys = req
+        .app_data::<web::Data<Arc<TokenKeys>>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token keys not configured")))?;
+    let claims = keys.verify_access(&token)?;
+    let pool = req
+        .app_data::<web::Data<DbPool>>()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database pool not configured")))?
+        .clone();
+    let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
+    let live_role = web::block(move || -> Result<Option<String>, ApiError> {
+        let mut conn = pool.get()?;
+        Ok(sessions::live_role(&mut conn, &sid, &sub)?)
+    })
+    .await??;
+    match live_role.as_deref().and_then(Role::from_db) {
+        None => Err(ApiError::Unauthorized("session_revoked")),
+        // The role travels in the token; if it has changed since, the app must refresh
+        // (getting a token with the new role) before acting with it.
+        Some(role) if role != claims.role => Err(ApiError::Unauthorized("stale_token")),
+        Some(role) => Ok(AuthUser {
+            id: claims.sub,
+            role,
+            session_id: claims.sid,
+        }),
+    }
+}
+
+type Extraction<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Extraction<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}
+
+impl FromRequest for StaffUser {
+    type Error = ApiError;
+    type Future = Extraction<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            match user.role {
+                Role::Staff | Role::Admin => Ok(StaffUser(user)),
+                Role::Resident => Err(ApiError::Forbidden),
+            }
+        })
+    }
+}
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = Extraction<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let user = authenticate(req).await?;
+            match user.role {
+                Role::Admin => Ok(AdminUser(user)),
+                Role::Resident | Role::Staff => Err(ApiError::Forbidden),
+            }
+        })
+    }
+}

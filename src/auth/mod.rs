@@ -1,0 +1,9 @@
+//! Authentication: password hashing, access and refresh tokens, and the role guards
+//! handlers put in their signatures.
+
+mod guards;
+pub mod password;
+pub mod tokens;
+
+pub use guards::{AdminUser, AuthUser, StaffUser};
+pub use tokens::{AccessClaims, TokenKeys};

@@ -1,0 +1,255 @@
+//! The `ocod` command line: serve the API, migrate, manage users, load demo data.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::password::hash_password;
+use crate::config::Settings;
+use crate::db::{self, DbConn};
+use crate::domain::{DisplayName, Email, Password, Phone, Role};
+use crate::models::users::{self, CreateUserError, NewUser};
+use crate::startup::Application;
+use crate::telemetry;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ocod",
+    version,
+    about = "Backend of Thailand's Community Digital Centers"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (migrating the database first).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load the demo data (users for each role) if the database has no users yet.
+    SeedDemo,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Development mode: readable logs, and a throw-away JWT secret if none is set.
+    #[arg(long)]
+    pub dev: bool,
+    /// Load the demo data on first start of an empty database.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account with any role (the only way to make the first admin).
+    Create(CreateUserArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Resident,
+    Staff,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Resident => Role::Resident,
+            RoleArg::Staff => Role::Staff,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("login").required(true).multiple(true).args(["phone", "email"]))]
+pub struct CreateUserArgs {
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub password: String,
+    /// Name shown in the apps (defaults to the phone number or e-mail).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// Runs the parsed command; the binary's `main` only loads `.env` and calls this.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate => {
+            let settings = command_settings()?;
+            let pool = db::build_pool(&settings.database_url, 1)?;
+            let applied = db::run_migrations(&mut *pool.get()?)?;
+            println!(
+                "{} migration(s) applied to {}",
+                applied.len(),
+                settings.database_url.redacted()
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::Create(args)) => {
+            let settings = command_settings()?;
+            let mut conn = migrated_connection(&settings)?;
+            let user = create_user(&mut conn, &args)?;
+            println!(
+                "created {} {} ({})",
+                user.role,
+                user.id,
+                user.phone.or(user.email).unwrap_or_default()
+            );
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let settings = command_settings()?;
+            let mut conn = migrated_connection(&settings)?;
+            seed_demo(&mut conn)
+        }
+    }
+}
+
+/// Settings for one-off commands, which sign no tokens and so need no JWT secret.
+fn command_settings() -> anyhow::Result<Settings> {
+    let settings = Settings::from_env(true)?;
+    telemetry::init(crate::config::LogFormat::Pretty, &settings.log_filter);
+    Ok(settings)
+}
+
+fn migrated_connection(
+    settings: &Settings,
+) -> anyhow::Result<r2d2::PooledConnection<db::DbManager>> {
+    let pool = db::build_pool(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    db::run_migrations(&mut conn)?;
+    Ok(conn)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::from_env(args.dev)?;
+    telemetry::init(settings.log_format, &settings.log_filter);
+    if settings.jwt_secret_is_ephemeral {
+        tracing::warn!("development mode: OCOD_JWT_SECRET is not set, using a random one; tokens end with this process");
+    }
+    tracing::info!(database = %settings.database_url.redacted(), bind = %settings.bind, "starting ocod");
+    let app = Application::build(settings)?;
+    if args.demo {
+        let mut conn = app.pool().get()?;
+        seed_demo(&mut conn)?;
+    }
+    tracing::info!(port = app.port(), "listening");
+    actix_web::rt::System::new().block_on(app.run_until_stopped())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<users::User> {
+    let refuse = |field: &str, code: &str| {
+        anyhow::anyhow!(
+            "--{field}: {}",
+            crate::i18n::message(code, crate::domain::Locale::En)
+        )
+    };
+    let phone = args
+        .phone
+        .as_deref()
+        .map(Phone::parse)
+        .transpose()
+        .map_err(|c| refuse("phone", c))?;
+    let email = args
+        .email
+        .as_deref()
+        .map(Email::parse)
+        .transpose()
+        .map_err(|c| refuse("email", c))?;
+    let password = Password::parse(&args.password).map_err(|c| refuse("password", c))?;
+    let fallback = phone
+        .as_ref()
+        .map(|p| p.as_str())
+        .or(email.as_ref().map(|e| e.as_str()))
+        .unwrap_or("user");
+    let display_name = DisplayName::parse(args.name.as_deref().unwrap_or(fallback))
+        .map_err(|c| refuse("name", c))?;
+    let now = db::now();
+    let new_user = NewUser {
+        id: users::new_id(),
+        phone: phone.map(|p| p.as_str().to_string()),
+        email: email.map(|e| e.as_str().to_string()),
+        password_hash: hash_password(password.expose())?,
+        display_name: display_name.into_inner(),
+        role: Role::from(args.role).as_str().into(),
+        locale: "th".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    users::create_user(conn, &new_user)?.map_err(|taken| match taken {
+        CreateUserError::PhoneTaken => {
+            anyhow::anyhow!("an account with this phone number already exists")
+        }
+        CreateUserError::EmailTaken => {
+            anyhow::anyhow!("an account with this e-mail already exists")
+        }
+    })
+}
+
+/// The demo accounts, one per role. Their passwords are public: demo data only.
+const DEMO_USERS: &[(RoleArg, &str, &str, &str)] = &[
+    (
+        RoleArg::Admin,
+        "admin@demo.ocod.th",
+        "demo-admin-pass",
+        "ผู้ดูแลระบบ (Demo Admin)",
+    ),
+    (
+        RoleArg::Staff,
+        "staff@demo.ocod.th",
+        "demo-staff-pass",
+        "เจ้าหน้าที่ศูนย์ (Demo Staff)",
+    ),
+    (
+        RoleArg::Resident,
+        "0812345678",
+        "demo-resident-pass",
+        "สมศรี ใจดี (Demo Resident)",
+    ),
+];
+
+/// Creates the demo accounts on a database that has no users; prints their credentials.
+pub fn seed_demo(conn: &mut DbConn) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+    let existing: i64 = crate::schema::users::table.count().get_result(conn)?;
+    if existing > 0 {
+        println!("demo data not loaded: the database already has {existing} user(s)");
+        return Ok(());
+    }
+    println!("demo accounts (for trying OCOD out only):");
+    for (role, login, password, name) in DEMO_USERS {
+        let (phone, email) = if login.contains('@') {
+            (None, Some(login.to_string()))
+        } else {
+            (Some(login.to_string()), None)
+        };
+        let args = CreateUserArgs {
+            role: *role,
+            phone,
+            email,
+            password: password.to_string(),
+            name: Some(name.to_string()),
+        };
+        create_user(conn, &args)?;
+        println!(
+            "  {:<9} login: {login:<20} password: {password}",
+            Role::from(*role).as_str()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! Settings read once from the environment (and `.env`), typed and validated at start.
+//! Every variable is listed in `.env.example`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::db::DbUrl;
+use crate::domain::parse_duration;
+
+/// Log output: JSON lines for machines (production) or readable text for people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A secret that never appears in logs or `Debug` output.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Secret(bytes)
+    }
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: DbUrl,
+    pub bind: String,
+    pub jwt_secret: Secret,
+    /// True when the secret was generated for this process (`serve --dev`).
+    pub jwt_secret_is_ephemeral: bool,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Window in which a just-rotated refresh token may be presented again (two
+    /// requests racing from the same phone) without being treated as theft.
+    pub refresh_reuse_grace: Duration,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+    pub db_pool_size: u32,
+    pub http_workers: usize,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+}
+
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Reads the process environment. `dev` relaxes the secret requirement.
+    pub fn from_env(dev: bool) -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok(), dev)
+    }
+
+    /// Reads settings through `lookup`, collecting every problem rather than stopping
+    /// at the first, so an operator fixes them all in one go.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+        dev: bool,
+    ) -> Result<Self, ConfigError> {
+        let mut problems = Vec::new();
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+
+        let database_url =
+            match DbUrl::parse(&get("DATABASE_URL").unwrap_or_else(|| "./ocod.db".into())) {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    problems.push(e);
+                    None
+                }
+            };
+
+        let (jwt_secret, jwt_secret_is_ephemeral) = match get("OCOD_JWT_SECRET") {
+            Some(s) if s.len() >= MIN_JWT_SECRET_BYTES => (Secret(s.into_bytes()), false),
+            Some(s) => {
+                problems.push(format!(
+                    "OCOD_JWT_SECRET is {} bytes; it must be at least {MIN_JWT_SECRET_BYTES} \
+                     (try: openssl rand -base64 48)",
+                    s.len()
+                ));
+                (Secret(Vec::new()), false)
+            }
+            None if dev => {
+                let mut bytes = vec![0u8; 48];
+                if let Err(e) = getrandom::fill(&mut bytes) {
+                    problems.push(format!("cannot generate a development secret: {e}"));
+                }
+                (Secret(bytes), true)
+            }
+            None => {
+                problems.push(
+                    "OCOD_JWT_SECRET is not set; it must be at least 32 bytes \
+                     (try: openssl rand -base64 48), or run `ocod serve --dev`"
+                        .into(),
+                );
+                (Secret(Vec::new()), false)
+            }
+        };
+
+        let mut duration = |key: &str, default: &str| -> Duration {
+            let raw = get(key).unwrap_or_else(|| default.into());
+            parse_duration(&raw).unwrap_or_else(|e| {
+                problems.push(format!("{key}: {e}"));
+                Duration::ZERO
+            })
+        };
+        let access_token_ttl = duration("OCOD_ACCESS_TOKEN_TTL", "15m");
+        let refresh_token_ttl = duration("OCOD_REFRESH_TOKEN_TTL", "60d");
+        let refresh_reuse_grace = duration("OCOD_REFRESH_REUSE_GRACE", "10s");
+        let login_lockout = duration("OCOD_LOGIN_LOCKOUT", "15m");
+
+        let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
+            match get(key) {
+                None => default,
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => n,
+                    _ => {
+                        problems.push(format!(
+                            "{key} must be a whole number from {min} to {max}, not `{raw}`"
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let login_max_failures = number("OCOD_LOGIN_MAX_FAILURES", 5, 1, 1000) as u32;
+        let db_pool_size = number("OCOD_DB_POOL_SIZE", 16, 1, 512) as u32;
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2) as u64;
+        let http_workers = number("OCOD_HTTP_WORKERS", cores, 1, 256) as usize;
+
+        let log_format = match get("OCOD_LOG_FORMAT").as_deref() {
+            None if dev => LogFormat::Pretty,
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                problems.push(format!(
+                    "OCOD_LOG_FORMAT must be `json` or `pretty`, not `{other}`"
+                ));
+                LogFormat::Json
+            }
+        };
+        let log_filter = get("OCOD_LOG").unwrap_or_else(|| "info".into());
+
+        if access_token_ttl > Duration::ZERO && access_token_ttl < Duration::from_secs(10) {
+            problems.push("OCOD_ACCESS_TOKEN_TTL must be at least 10s".into());
+        }
+
+        let bind = get("OCOD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        if bind.parse::<std::net::SocketAddr>().is_err() {
+            problems.push(format!(
+                "OCOD_BIND must be HOST:PORT with an IP address, not `{bind}`"
+            ));
+        }
+
+        match database_url {
+            Some(database_url) if problems.is_empty() => Ok(Settings {
+                database_url,
+                bind,
+                jwt_secret,
+                jwt_secret_is_ephemeral,
+                access_token_ttl,
+                refresh_token_ttl,
+                refresh_reuse_grace,
+                login_max_failures,
+                login_lockout,
+                db_pool_size,
+                http_workers,
+                log_format,
+                log_filter,
+            }),
+            _ => Err(ConfigError(problems)),
+        }
+    }
+}
+
+/// Every problem found in the configuration, one per line.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)], dev: bool) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned(), dev)
+    }
+
+    #[test]
+    fn a_secret_is_required_outside_dev_mode() {
+        let err = settings(&[], false).unwrap_err();
+        assert!(
+            err.to_string().contains("OCOD_JWT_SECRET is not set"),
+            "{err}"
+        );
+        assert!(settings(&[], true).unwrap().jwt_secret_is_ephemeral);
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_even_in_dev_mode() {
+        let err = settings(&[("OCOD_JWT_SECRET", "too-short")], true).unwrap_err();
+        assert!(err.to_string().contains("at least 32"), "{err}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let err = settings(
+            &[
+                ("DATABASE_URL", "mysql://x"),
+                ("OCOD_ACCESS_TOKEN_TTL", "soon"),
+                ("OCOD_DB_POOL_SIZE", "0"),
+                ("OCOD_BIND", "localhost"),
+            ],
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 4, "{err}");
+    }
+
+    #[test]
+    fn defaults_are_sensible() {
+        let s = settings(&[("OCOD_JWT_SECRET", &"x".repeat(32))], false).unwrap();
+        assert_eq!(s.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(s.database_url, DbUrl::Sqlite("./ocod.db".into()));
+        assert_eq!(s.bind, "127.0.0.1:8080");
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+}

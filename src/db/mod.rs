@@ -1,0 +1,260 @@
+//! Database access: the backend is chosen at run time from `DATABASE_URL` (SQLite file or
+//! PostgreSQL), behind one pooled connection type the model code is written against.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// One connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<DbManager>;
+pub type PooledConn = r2d2::PooledConnection<DbManager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path (or `:memory:`), without any `sqlite:` prefix.
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Accepts a bare path, `sqlite://PATH`, `sqlite:PATH`, `postgres://…` or
+    /// `postgresql://…`; any other scheme is refused rather than guessed at.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(raw.to_string()));
+        }
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("DATABASE_URL names SQLite but no file path".into());
+            }
+            return Ok(DbUrl::Sqlite(path.to_string()));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(format!(
+                "DATABASE_URL scheme `{scheme}` is not supported: use a SQLite file path, \
+                 sqlite://PATH or postgres://USER@HOST/DB"
+            ));
+        }
+        Ok(DbUrl::Sqlite(raw.to_string()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DbUrl::Sqlite(_) => "sqlite",
+            DbUrl::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password hidden, fit for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbUrl::Sqlite(path) => format!("sqlite://{path}"),
+            DbUrl::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let userinfo = &url[scheme_end + 3..at];
+                    let user = userinfo.split(':').next().unwrap_or("");
+                    format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
+}
+
+/// r2d2 manager that opens the right backend and prepares every SQLite connection.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DbUrl,
+}
+
+impl DbManager {
+    pub fn new(url: DbUrl) -> Self {
+        Self { url }
+    }
+}
+
+impl r2d2::ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.url {
+            DbUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(diesel::r2d2::Error::ConnectionError)?;
+                // Without these, concurrent writers fail with "database is locked"
+                // instead of waiting their turn, and foreign keys are not enforced.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 15000;
+                     PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA foreign_keys = ON;",
+                )
+                .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool, failing fast with the backend's own message if the database is
+/// unreachable.
+pub fn build_pool(url: &DbUrl, max_size: u32) -> anyhow::Result<DbPool> {
+    if let DbUrl::Sqlite(path) = url {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() && !parent.exists() {
+                std::fs::create_dir_all(parent)?;
+            }
+        }
+    }
+    // Test the connection once ourselves so the real error reaches the operator.
+    let manager = DbManager::new(url.clone());
+    r2d2::ManageConnection::connect(&manager)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", url.redacted()))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(false)
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies pending migrations for the connection's backend. On PostgreSQL an advisory
+/// lock keeps several servers starting at once from migrating concurrently.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+            .iter()
+            .map(|v| v.to_string())
+            .collect(),
+        DbConn::Postgres(c) => {
+            const MIGRATION_LOCK: i64 = 0x6f636f64; // "ocod"
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(c)?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c)?;
+            result?
+        }
+    };
+    Ok(applied)
+}
+
+/// Runs `f` in a transaction that takes the write lock up front on SQLite (so a
+/// read-then-write cannot fail half-way with SQLITE_BUSY) and a normal one on PostgreSQL.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(inner) => {
+            // `immediate_transaction` exists only on the concrete SQLite connection; begin
+            // the same way through its transaction manager so nested `transaction` calls
+            // inside `f` still become savepoints.
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let DbConn::Sqlite(inner) = conn else {
+                unreachable!("the variant cannot change inside a transaction")
+            };
+            match result {
+                Ok(value) => {
+                    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(inner)?;
+                    Ok(value)
+                }
+                Err(e) => {
+                    <AnsiTransactionManager as TransactionManager<SqliteConnection>>::rollback_transaction(inner)?;
+                    Err(e)
+                }
+            }
+        }
+        DbConn::Postgres(_) => conn.transaction(f),
+    }
+}
+
+/// The current time in UTC, truncated to microseconds so it round-trips through both
+/// backends unchanged.
+pub fn now() -> chrono::NaiveDateTime {
+    truncate_micros(chrono::Utc::now().naive_utc())
+}
+
+pub fn truncate_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::Timelike;
+    let nanos = t.nanosecond();
+    t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_from_the_scheme() {
+        assert_eq!(
+            DbUrl::parse("./ocod.db"),
+            Ok(DbUrl::Sqlite("./ocod.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DbUrl::Sqlite("/tmp/x.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:x.db"),
+            Ok(DbUrl::Sqlite("x.db".into()))
+        );
+        assert!(matches!(
+            DbUrl::parse("postgres://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        let err = DbUrl::parse("mysql://root@localhost/x").unwrap_err();
+        assert!(err.contains("`mysql`"), "{err}");
+        assert!(DbUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn redacted_urls_hide_the_password() {
+        let url = DbUrl::parse("postgres://app:s3cret@db:5432/ocod").unwrap();
+        assert_eq!(url.redacted(), "postgres://app:***@db:5432/ocod");
+    }
+}

@@ -1,0 +1,295 @@
+//! Account identifiers and credentials as residents type them on a phone.
+
+use std::fmt;
+
+/// Machine code of why a value was refused; the API turns it into a localised message.
+pub type Refusal = &'static str;
+
+/// A Thai phone number in E.164 form (`+66` and 8 or 9 national digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    /// Accepts what people actually type: `0812345678`, `081-234-5678`, `+66 81 234 5678`,
+    /// `66812345678`, with spaces, dashes, dots or brackets, and Thai digits (๐–๙).
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        let mut digits = String::with_capacity(raw.len());
+        let mut plus = false;
+        for (i, c) in raw.trim().chars().enumerate() {
+            match c {
+                '0'..='9' => digits.push(c),
+                '๐'..='๙' => {
+                    let value = c as u32 - '๐' as u32;
+                    digits.push(char::from_digit(value, 10).ok_or("invalid_phone")?);
+                }
+                '+' if i == 0 => plus = true,
+                ' ' | '-' | '.' | '(' | ')' => {}
+                _ => return Err("invalid_phone"),
+            }
+        }
+        let national = if plus {
+            digits.strip_prefix("66").ok_or("phone_not_thai")?
+        } else if let Some(rest) = digits.strip_prefix('0') {
+            rest
+        } else if let Some(rest) = digits.strip_prefix("66").filter(|r| r.len() >= 8) {
+            rest
+        } else {
+            return Err("invalid_phone");
+        };
+        // +66 followed by a trunk zero (`+66 081…`) is a common slip; tolerate it.
+        let national = national.strip_prefix('0').unwrap_or(national);
+        let valid = match national.len() {
+            // Mobile numbers: 06, 08, 09 nationally.
+            9 => matches!(national.as_bytes()[0], b'6' | b'8' | b'9'),
+            // Fixed lines: 02 Bangkok, 03x–07x provinces.
+            8 => matches!(national.as_bytes()[0], b'2'..=b'7'),
+            _ => false,
+        };
+        if !valid {
+            return Err("invalid_phone");
+        }
+        Ok(Phone(format!("+66{national}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased so the same mailbox is one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        let email = raw.trim().to_lowercase();
+        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("invalid_email");
+        }
+        let (local, domain) = email.rsplit_once('@').ok_or("invalid_email")?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !domain.contains('@');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err("invalid_email");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password of 8–128 characters (counted as characters, so Thai counts fairly).
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    pub const MAX_CHARS: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err("password_too_short");
+        }
+        if chars > Self::MAX_CHARS {
+            return Err("password_too_long");
+        }
+        if raw.trim().is_empty() {
+            return Err("password_too_short");
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// The name shown to staff and in greetings: 1–100 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self, Refusal> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err("required");
+        }
+        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err("invalid_display_name");
+        }
+        Ok(DisplayName(name.to_string()))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// The language a user reads: Thai by default, English on request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    Th,
+    En,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::Th => "th",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Self {
+        if value == "en" {
+            Locale::En
+        } else {
+            Locale::Th
+        }
+    }
+}
+
+/// What a user may do. Admins can do everything staff can; staff only at their centers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Resident,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Resident => "resident",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        match value {
+            "resident" => Some(Role::Resident),
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The key a login attempt is recorded under: the E.164 phone or the normalised e-mail,
+/// so `081…` and `+6681…` are throttled as the same account.
+pub fn normalise_login(raw: &str) -> String {
+    if let Ok(phone) = Phone::parse(raw) {
+        return phone.0;
+    }
+    if let Ok(email) = Email::parse(raw) {
+        return email.0;
+    }
+    raw.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thai_phone_numbers_normalise_to_e164() {
+        for raw in [
+            "0812345678",
+            "+66812345678",
+            "66 81 234 5678",
+            "081-234-5678",
+            "(081) 234 5678",
+            "+66 081 234 5678",
+            "๐๘๑๒๓๔๕๖๗๘",
+        ] {
+            assert_eq!(
+                Phone::parse(raw).map(|p| p.0),
+                Ok("+66812345678".into()),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            Phone::parse("02 123 4567").map(|p| p.0),
+            Ok("+6621234567".into())
+        );
+    }
+
+    #[test]
+    fn garbage_is_not_a_phone_number() {
+        for raw in [
+            "",
+            "abc",
+            "12345",
+            "081234567",
+            "08123456789",
+            "+1 415 555 0100",
+            "0012345678",
+            "08123x5678",
+            "+",
+            "++66812345678",
+            "0812345678+",
+            "66",
+        ] {
+            assert!(Phone::parse(raw).is_err(), "{raw:?} was accepted");
+        }
+        assert_eq!(Phone::parse("+1 415 555 0100"), Err("phone_not_thai"));
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse(" Somchai@Example.CO.TH ").map(|e| e.0),
+            Ok("somchai@example.co.th".into())
+        );
+        for bad in [
+            "",
+            "a@b",
+            "@x.th",
+            "a@.th",
+            "a b@x.th",
+            "a@x..th",
+            "a@x.th.",
+            "noat.example.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn passwords_count_characters_not_bytes() {
+        // Eight Thai characters are 24 bytes but a valid eight-character password.
+        assert!(Password::parse("รหัสผ่านดี").is_ok());
+        assert_eq!(Password::parse("short").err(), Some("password_too_short"));
+        assert_eq!(
+            Password::parse(&"ก".repeat(129)).err(),
+            Some("password_too_long")
+        );
+        assert!(Password::parse(&"ก".repeat(128)).is_ok());
+        assert_eq!(
+            Password::parse("         ").err(),
+            Some("password_too_short")
+        );
+    }
+
+    #[test]
+    fn logins_normalise_like_registration() {
+        assert_eq!(normalise_login("081 234 5678"), "+66812345678");
+        assert_eq!(normalise_login("A@X.TH"), "a@x.th");
+        assert_eq!(normalise_login("  Whatever "), "whatever");
+    }
+}

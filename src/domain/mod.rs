@@ -1,0 +1,8 @@
+//! Input parsed into types that cannot hold invalid values: a `Phone` is always E.164,
+//! an `Email` always normalised, a `Password` always within the length rules.
+
+mod account;
+mod duration;
+
+pub use account::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
+pub use duration::parse_duration;

@@ -1,0 +1,211 @@
+//! The one error type of the API, rendered once as `application/problem+json` (RFC 9457)
+//! with a stable machine `code` and a message in the caller's language.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::Locale;
+use crate::i18n::message;
+
+/// One refused field of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    /// A request the server cannot read at all (`malformed_json`, `invalid_utf8`, …).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("no such route")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("too many requests: {code}, retry after {retry_after_secs}s")]
+    TooManyRequests {
+        code: &'static str,
+        retry_after_secs: u64,
+    },
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn field(field: &str, code: &str) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, code)])
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest(code) => code,
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unauthorized(code) => code,
+            ApiError::Forbidden => "forbidden",
+            ApiError::NotFound => "not_found",
+            ApiError::RouteNotFound => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict(code) => code,
+            ApiError::TooManyRequests { code, .. } => code,
+            ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Renders the problem document in `locale`, tagged with the request's ID.
+    pub fn render(&self, locale: Locale, request_id: Option<&str>) -> HttpResponse {
+        let code = self.code();
+        let title = message(code, locale);
+        let errors: Vec<ProblemField> = match self {
+            ApiError::Validation(fields) => fields
+                .iter()
+                .map(|f| ProblemField {
+                    field: &f.field,
+                    code: &f.code,
+                    message: message(&f.code, locale),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let detail = match self {
+            ApiError::Validation(fields) => fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, message(&f.code, locale)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => match locale {
+                Locale::Th => format!("{title} ลองใหม่ได้ในอีก {} นาที", retry_after_secs.div_ceil(60)),
+                Locale::En => format!(
+                    "{title} Try again in {} minutes.",
+                    retry_after_secs.div_ceil(60)
+                ),
+            },
+            _ => title.to_string(),
+        };
+        let status = self.status_code();
+        let body = Problem {
+            kind: format!("urn:ocod:problem:{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            errors,
+            request_id,
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        response.insert_header((header::CONTENT_LANGUAGE, locale.as_str()));
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.body(serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    code: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<ProblemField<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ProblemField<'a> {
+    field: &'a str,
+    code: &'a str,
+    message: &'static str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Thai without a request ID; the `problem` middleware re-renders with both.
+    fn error_response(&self) -> HttpResponse {
+        self.render(Locale::Th, None)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => ApiError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::Conflict("conflict")
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> Self {
+        ApiError::Unavailable(format!("database pool: {e}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(anyhow::anyhow!("blocking task failed: {e}"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

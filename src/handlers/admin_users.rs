@@ -1,0 +1,80 @@
+//! Admin: find users and change their role.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::AdminUser;
+use crate::db::DbPool;
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::models::users::{self, UserFilter};
+
+use super::views::UserView;
+use super::with_db;
+
+#[derive(Debug, Deserialize)]
+pub struct ListUsersQuery {
+    q: Option<String>,
+    role: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    role: String,
+}
+
+/// `GET /admin/users`
+pub async fn list_users(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<ListUsersQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let role = match query.role.as_deref() {
+        None => None,
+        Some(r) => Some(Role::from_db(r).ok_or_else(|| ApiError::field("role", "invalid_role"))?),
+    };
+    let q = query
+        .q
+        .map(|q| q.trim().to_string())
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::field("q", "too_long"));
+    }
+    let filter = UserFilter {
+        q,
+        role: role.map(|r| r.as_str().to_string()),
+        after_id: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let rows = with_db(&pool, move |conn| Ok(users::list(conn, &filter)?)).await?;
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id.clone(), UserView::from)))
+}
+
+/// `PATCH /admin/users/{id}`: the new role applies at once; the user's app is told to
+/// refresh its token (401 `stale_token`) and receives the new role with it.
+pub async fn update_user(
+    AdminUser(admin): AdminUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let target = path.into_inner();
+    let role =
+        Role::from_db(body.role.trim()).ok_or_else(|| ApiError::field("role", "invalid_role"))?;
+    if target == admin.id {
+        // An admin demoting themselves could leave the network with no admin at all.
+        return Err(ApiError::Conflict("cannot_change_own_role"));
+    }
+    let updated = with_db(&pool, move |conn| {
+        users::set_role(conn, &target, role.as_str())?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    tracing::info!(admin = %admin.id, user = %updated.id, role = role.as_str(), "role changed");
+    Ok(HttpResponse::Ok().json(UserView::from(updated)))
+}

@@ -1,0 +1,250 @@
+//! Sign-up, login, token refresh and logout.
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::password::{hash_password, verify_against_dummy, verify_password};
+use crate::auth::{AuthUser, TokenKeys};
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::JsonBody;
+use crate::models::login_throttle::{self, Admission};
+use crate::models::sessions::{self, IssuedRefresh, RefreshOutcome};
+use crate::models::users::{self, CreateUserError, NewUser, User};
+
+use super::views::{TokenPair, UserView};
+use super::with_db;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    phone: Option<String>,
+    email: Option<String>,
+    password: String,
+    display_name: String,
+    locale: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    login: String,
+    password: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn token_pair(keys: &TokenKeys, user: User, refresh: IssuedRefresh) -> ApiResult<TokenPair> {
+    let role = Role::from_db(&user.role)
+        .ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
+    let access_token = keys.issue_access(&user.id, &refresh.session_id, role)?;
+    Ok(TokenPair {
+        user: UserView::from(user),
+        access_token,
+        refresh_token: refresh.token,
+        token_type: "Bearer",
+        expires_in: keys.access_ttl_secs,
+    })
+}
+
+/// A text field that was sent and is not blank.
+fn present(field: &Option<String>) -> Option<&str> {
+    field.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// Keeps a parsed value, or records why its field was refused.
+pub fn accept<T>(
+    errors: &mut Vec<FieldError>,
+    field: &str,
+    parsed: Result<T, &'static str>,
+) -> Option<T> {
+    parsed
+        .map_err(|code| errors.push(FieldError::new(field, code)))
+        .ok()
+}
+
+/// Parses a locale field: `th` or `en`.
+pub fn parse_locale(raw: &str) -> Result<Locale, &'static str> {
+    match raw.trim() {
+        "th" => Ok(Locale::Th),
+        "en" => Ok(Locale::En),
+        _ => Err("invalid_locale"),
+    }
+}
+
+/// `POST /auth/register`
+pub async fn register(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    keys: web::Data<Arc<TokenKeys>>,
+    settings: web::Data<Settings>,
+    JsonBody(body): JsonBody<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Vec::new();
+    let phone =
+        present(&body.phone).and_then(|raw| accept(&mut errors, "phone", Phone::parse(raw)));
+    let email =
+        present(&body.email).and_then(|raw| accept(&mut errors, "email", Email::parse(raw)));
+    if present(&body.phone).is_none() && present(&body.email).is_none() {
+        errors.push(FieldError::new("phone", "phone_or_email_required"));
+    }
+    let password = accept(&mut errors, "password", Password::parse(&body.password));
+    let display_name = accept(
+        &mut errors,
+        "display_name",
+        DisplayName::parse(&body.display_name),
+    );
+    let locale = accept(
+        &mut errors,
+        "locale",
+        body.locale.as_deref().map_or(Ok(Locale::Th), parse_locale),
+    );
+    let (Some(password), Some(display_name), Some(locale), true) =
+        (password, display_name, locale, errors.is_empty())
+    else {
+        return Err(ApiError::Validation(errors));
+    };
+
+    let password_hash = web::block(move || hash_password(password.expose())).await??;
+    let now = db::now();
+    let new_user = NewUser {
+        id: users::new_id(),
+        phone: phone.map(|p| p.as_str().to_string()),
+        email: email.map(|e| e.as_str().to_string()),
+        password_hash,
+        display_name: display_name.into_inner(),
+        role: Role::Resident.as_str().into(),
+        locale: locale.as_str().into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let agent = user_agent(&req);
+    let ttl = settings.refresh_token_ttl;
+    let (user, refresh) = with_db(&pool, move |conn| {
+        let user = users::create_user(conn, &new_user)?.map_err(|taken| match taken {
+            CreateUserError::PhoneTaken => ApiError::Conflict("phone_taken"),
+            CreateUserError::EmailTaken => ApiError::Conflict("email_taken"),
+        })?;
+        let refresh = sessions::start(conn, &user.id, agent.as_deref(), ttl)?;
+        Ok((user, refresh))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(token_pair(&keys, user, refresh)?))
+}
+
+/// `POST /auth/login`: the same answer, in about the same time, for an unknown login and
+/// a wrong password; too many failures lock the login for a while (429 + Retry-After).
+pub async fn login(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    keys: web::Data<Arc<TokenKeys>>,
+    settings: web::Data<Settings>,
+    JsonBody(body): JsonBody<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    if body.login.trim().is_empty() || body.login.chars().count() > 254 {
+        return Err(ApiError::field("login", "required"));
+    }
+    if body.password.chars().count() > Password::MAX_CHARS {
+        // Never verify a megabyte password: it would only burn CPU. Same answer as a wrong one.
+        return Err(ApiError::Unauthorized("invalid_credentials"));
+    }
+    let login_key = normalise_login(&body.login);
+    let (max_failures, window) = (settings.login_max_failures, settings.login_lockout);
+    let key = login_key.clone();
+    let user = with_db(&pool, move |conn| {
+        match login_throttle::admit(conn, &key, max_failures, window)? {
+            Admission::Locked { retry_after_secs } => Err(ApiError::TooManyRequests {
+                code: "too_many_login_attempts",
+                retry_after_secs,
+            }),
+            Admission::Allowed { .. } => Ok(users::find_by_login(conn, &key)?),
+        }
+    })
+    .await?;
+
+    let password = body.password;
+    let (verified, user) = web::block(move || match user {
+        Some(user) => (verify_password(&password, &user.password_hash), Some(user)),
+        None => {
+            verify_against_dummy(&password);
+            (false, None)
+        }
+    })
+    .await?;
+    let Some(user) = user.filter(|_| verified) else {
+        return Err(ApiError::Unauthorized("invalid_credentials"));
+    };
+
+    let agent = user_agent(&req);
+    let ttl = settings.refresh_token_ttl;
+    let user_id = user.id.clone();
+    let refresh = with_db(&pool, move |conn| {
+        login_throttle::clear(conn, &login_key)?;
+        Ok(sessions::start(conn, &user_id, agent.as_deref(), ttl)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(token_pair(&keys, user, refresh)?))
+}
+
+/// `POST /auth/refresh`: rotates the refresh token; a spent one presented again ends the
+/// whole login session.
+pub async fn refresh_tokens(
+    pool: web::Data<DbPool>,
+    keys: web::Data<Arc<TokenKeys>>,
+    settings: web::Data<Settings>,
+    JsonBody(body): JsonBody<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {
+        return Err(ApiError::Unauthorized("invalid_refresh_token"));
+    }
+    let (ttl, grace) = (settings.refresh_token_ttl, settings.refresh_reuse_grace);
+    let outcome = with_db(&pool, move |conn| {
+        Ok(sessions::rotate(conn, &body.refresh_token, ttl, grace)?)
+    })
+    .await?;
+    match outcome {
+        RefreshOutcome::Rotated { user, refresh } => {
+            Ok(HttpResponse::Ok().json(token_pair(&keys, *user, refresh)?))
+        }
+        RefreshOutcome::Invalid => Err(ApiError::Unauthorized("invalid_refresh_token")),
+        RefreshOutcome::Reused => {
+            tracing::warn!("a spent refresh token was presented again; its session was revoked");
+            Err(ApiError::Unauthorized("refresh_token_reused"))
+        }
+    }
+}
+
+/// `POST /auth/logout`: ends the session of the given refresh token (if it is the
+/// caller's) and the session the access token belongs to.
+pub async fn logout(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    JsonBody(body): JsonBody<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    with_db(&pool, move |conn| {
+        if let Some(session_id) = sessions::session_of_refresh(conn, &body.refresh_token, &user.id)?
+        {
+            sessions::revoke(conn, &session_id, "logout")?;
+        }
+        sessions::revoke(conn, &user.session_id, "logout")?;
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,28 @@
+//! Request handlers, one small function per route, named like their OpenAPI operationId.
+//! They extract, parse into domain types, call model code on a pooled connection off the
+//! async workers, and map the result to a response.
+
+pub mod admin_users;
+pub mod auth;
+pub mod me;
+pub mod system;
+mod views;
+
+use actix_web::web;
+
+use crate::db::{DbConn, DbPool};
+use crate::error::ApiResult;
+
+/// Runs database work on the blocking thread pool with a pooled connection.
+pub async fn with_db<T, F>(pool: &web::Data<DbPool>, work: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> ApiResult<T> + Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn)
+    })
+    .await?
+}

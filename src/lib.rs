@@ -1,0 +1,17 @@
+//! OCOD: the backend of Thailand's Community Digital Centers. Residents find centers and
+//! enroll in course sessions, staff run their centers, admins run the network.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod i18n;
+pub mod models;
+pub mod routes;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,18 @@
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    // A missing .env is normal; a broken one is worth saying.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("ocod: cannot read .env: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    }
+    match ocod::cli::run(ocod::cli::Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ocod: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

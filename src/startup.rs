@@ -1,0 +1,73 @@
+//! Builds the running service from settings: pool, migrations, app data, HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+
+use crate::auth::TokenKeys;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::http::metrics::Metrics;
+use crate::http::middleware::observe;
+use crate::routes;
+
+/// A bound, ready-to-run server. Binding to port 0 picks a free port (tests do this).
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Opens the database, applies migrations and binds the listener.
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+        let applied = db::run_migrations(&mut *pool.get()?)?;
+        if !applied.is_empty() {
+            tracing::info!(?applied, "database migrated");
+        }
+        let listener = TcpListener::bind(&settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, pool.clone(), settings)?;
+        Ok(Application { port, server, pool })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM; in-flight requests are allowed to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Result<Server> {
+    let keys = web::Data::new(Arc::new(TokenKeys::new(&settings)?));
+    let metrics = web::Data::new(Metrics::new()?);
+    let pool = web::Data::new(pool);
+    let workers = settings.http_workers;
+    let settings = web::Data::new(settings);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(observe))
+            .app_data(pool.clone())
+            .app_data(keys.clone())
+            .app_data(settings.clone())
+            .app_data(metrics.clone())
+            .configure(routes::configure)
+    })
+    .workers(workers)
+    .shutdown_timeout(30)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
