@@ -152,7 +152,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<users::User> {
+/// Creates an account with any role, validating like the API does.
+pub fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<users::User> {
     let refuse = |field: &str, code: &str| {
         anyhow::anyhow!(
             "--{field}: {}",

@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{from_fn, Compress};
 use actix_web::{web, App, HttpServer};
 
 use crate::auth::TokenKeys;
@@ -58,6 +58,8 @@ fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Res
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
         App::new()
+            // Slow rural networks: every byte saved on a list of centers counts.
+            .wrap(Compress::default())
             .wrap(from_fn(observe))
             .app_data(pool.clone())
             .app_data(keys.clone())

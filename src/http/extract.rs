@@ -66,6 +66,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// wrong content.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("invalid_utf8"))?;
+    // Every body is an object. serde would also read a struct from an array (`["a","b"]`),
+    // which only hides client bugs.
+    if !text.trim_start().starts_with('{') {
+        return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => Err(ApiError::field("body", "invalid_type")),
+            Err(_) => Err(ApiError::BadRequest("malformed_json")),
+        };
+    }
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let value = serde_path_to_error::deserialize::<_, T>(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -198,5 +206,10 @@ mod tests {
             codes(parse_json(b"\"text\"")).1,
             vec![("body".into(), "invalid_type".into())]
         );
+        assert_eq!(
+            codes(parse_json(br#"["a", "b"]"#)).1,
+            vec![("body".into(), "invalid_type".into())]
+        );
+        assert_eq!(codes(parse_json(b"[1,")).0, "malformed_json");
     }
 }

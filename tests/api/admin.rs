@@ -1,0 +1,187 @@
+//! Admin user management and who may reach it.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{field_errors, problem_code, spawn_app};
+
+#[tokio::test]
+async fn only_admins_reach_admin_routes() {
+    let app = spawn_app().await;
+    let resident = app.resident().await;
+    let staff = app.user_with_role("staff").await;
+    let admin = app.user_with_role("admin").await;
+    let target = format!("/api/v1/admin/users/{}", resident.user_id);
+
+    for (who, token, expected) in [
+        ("anonymous", None, StatusCode::UNAUTHORIZED),
+        (
+            "resident",
+            Some(resident.access.as_str()),
+            StatusCode::FORBIDDEN,
+        ),
+        ("staff", Some(staff.access.as_str()), StatusCode::FORBIDDEN),
+        ("admin", Some(admin.access.as_str()), StatusCode::OK),
+    ] {
+        assert_eq!(
+            app.get("/api/v1/admin/users", token).await.status(),
+            expected,
+            "list as {who}"
+        );
+        let res = app
+            .patch_json(&target, &json!({ "role": "resident" }), token)
+            .await;
+        assert_eq!(res.status(), expected, "update as {who}");
+        if expected == StatusCode::FORBIDDEN {
+            assert_eq!(problem_code(res).await, "forbidden");
+        }
+    }
+    // Nothing was changed by the refused attempts (the admin's "resident" was a no-op).
+    let me: Value = app
+        .get("/api/v1/me", Some(&staff.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "staff");
+}
+
+#[tokio::test]
+async fn admins_page_through_and_search_users() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    for _ in 0..5 {
+        app.resident().await;
+    }
+    app.register(json!({ "email": "Wanchai.K@example.co.th", "password": "password-1", "display_name": "วันชัย ขยัน" })).await;
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/admin/users?limit=2&cursor={c}"),
+            None => "/api/v1/admin/users?limit=2".to_string(),
+        };
+        let page: Value = app
+            .get(&path, Some(&admin.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|u| u["id"].as_str().unwrap().to_string()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 7, "every user exactly once: {seen:?}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 7);
+
+    let found: Value = app
+        .get("/api/v1/admin/users?q=WANCHAI", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let found: Value = app
+        .get(
+            "/api/v1/admin/users?q=%E0%B8%A7%E0%B8%B1%E0%B8%99",
+            Some(&admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["display_name"], "วันชัย ขยัน");
+    let wildcard: Value = app
+        .get("/api/v1/admin/users?q=%25", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        wildcard["items"].as_array().unwrap().len(),
+        0,
+        "% is searched literally"
+    );
+    let admins: Value = app
+        .get("/api/v1/admin/users?role=admin", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(admins["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn bad_list_parameters_are_400() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    for (query, field, code) in [
+        ("limit=101", "limit", "out_of_range"),
+        ("limit=0", "limit", "out_of_range"),
+        ("limit=ten", "limit", "invalid_value"),
+        ("cursor=garbage!", "cursor", "invalid_cursor"),
+        ("role=king", "role", "invalid_role"),
+    ] {
+        let res = app
+            .get(&format!("/api/v1/admin/users?{query}"), Some(&admin.access))
+            .await;
+        assert_eq!(
+            field_errors(res).await,
+            vec![(field.to_string(), code.to_string())],
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn role_changes_are_validated() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let resident = app.resident().await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/users/{}", resident.user_id),
+            &json!({ "role": "king" }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(
+        field_errors(res).await,
+        vec![("role".into(), "invalid_role".into())]
+    );
+    let res = app
+        .patch_json(
+            "/api/v1/admin/users/no-such-user",
+            &json!({ "role": "staff" }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(problem_code(res).await, "not_found");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/users/{}", admin.user_id),
+            &json!({ "role": "resident" }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(problem_code(res).await, "cannot_change_own_role");
+    let res = app
+        .patch_json(
+            &format!("/api/v1/admin/users/{}", resident.user_id),
+            &json!({ "role": "staff", "phone": "0811111111" }),
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(
+        field_errors(res).await,
+        vec![("phone".into(), "unknown_field".into())]
+    );
+}

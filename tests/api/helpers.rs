@@ -1,0 +1,331 @@
+//! `spawn_app()`: a fresh database and a running server per test.
+
+use std::collections::HashMap;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use ocod::config::Settings;
+use ocod::db::{DbPool, DbUrl};
+use ocod::startup::Application;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
+
+/// The database a test runs on; dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        url: String,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
+}
+
+impl TestDb {
+    pub fn create() -> Self {
+        match std::env::var("OCOD_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            Some(admin_url) if matches!(DbUrl::parse(&admin_url), Ok(DbUrl::Postgres(_))) => {
+                let name = format!("ocod_test_{}", uuid::Uuid::now_v7().simple());
+                let mut admin = diesel::PgConnection::establish(&admin_url)
+                    .expect("connect to OCOD_TEST_DATABASE_URL");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let url = replace_database(&admin_url, &name);
+                TestDb::Postgres {
+                    admin_url,
+                    name,
+                    url,
+                }
+            }
+            Some(other) => panic!("OCOD_TEST_DATABASE_URL must be a postgres:// URL, not {other}"),
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = dir
+                    .path()
+                    .join("ocod-test.db")
+                    .to_string_lossy()
+                    .into_owned();
+                TestDb::Sqlite { _dir: dir, url }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDb::Sqlite { url, .. } | TestDb::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map(|i| i + authority_start)
+        .unwrap_or(base.len());
+    format!("{}/{name}{query}", &base[..path_start])
+}
+
+pub fn settings_for(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = [
+        ("DATABASE_URL", db_url),
+        ("OCOD_BIND", "127.0.0.1:0"),
+        ("OCOD_JWT_SECRET", TEST_SECRET),
+        ("OCOD_HTTP_WORKERS", "2"),
+        ("OCOD_DB_POOL_SIZE", "8"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    Settings::from_lookup(|k| vars.get(k).cloned(), false).expect("valid test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    pub db: std::sync::Arc<TestDb>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_on(std::sync::Arc::new(TestDb::create()), overrides).await
+}
+
+/// Another server on the same database, as when several processes serve one PostgreSQL.
+pub async fn spawn_on(db: std::sync::Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        ocod::telemetry::init(ocod::config::LogFormat::Pretty, "info");
+    }
+    let app = Application::build(settings_for(db.url(), overrides)).expect("build application");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        pool,
+        db,
+    }
+}
+
+/// A logged-in user as the tests hold them.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Session {
+    fn from_body(body: &Value) -> Self {
+        Session {
+            user_id: body["user"]["id"].as_str().expect("user id").to_string(),
+            access: body["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_string(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_string(),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn patch_json(
+        &self,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.client.patch(self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn register(&self, body: Value) -> reqwest::Response {
+        self.post_json("/api/v1/auth/register", &body, None).await
+    }
+
+    pub async fn login(&self, login: &str, password: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({ "login": login, "password": password }),
+            None,
+        )
+        .await
+    }
+
+    /// Registers a resident with a fresh phone number and returns their session.
+    pub async fn resident(&self) -> Session {
+        let phone = unique_phone();
+        let res = self
+            .register(
+                json!({ "phone": phone, "password": "password-123", "display_name": "ผู้ทดสอบ" }),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        Session::from_body(&res.json().await.expect("json"))
+    }
+
+    /// Creates a user with `role` straight in the database and logs them in over HTTP.
+    pub async fn user_with_role(&self, role: &str) -> Session {
+        let email = format!("{role}-{}@test.ocod.th", uuid::Uuid::now_v7().simple());
+        let args = ocod::cli::CreateUserArgs {
+            role: match role {
+                "admin" => ocod::cli::RoleArg::Admin,
+                "staff" => ocod::cli::RoleArg::Staff,
+                _ => ocod::cli::RoleArg::Resident,
+            },
+            phone: None,
+            email: Some(email.clone()),
+            password: "password-123".into(),
+            name: None,
+        };
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            ocod::cli::create_user(&mut pool.get().expect("conn"), &args).expect("create user")
+        })
+        .await
+        .expect("join");
+        let res = self.login(&email, "password-123").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        Session::from_body(&res.json().await.expect("json"))
+    }
+
+    pub async fn session_from(res: reqwest::Response) -> Session {
+        Session::from_body(&res.json().await.expect("json"))
+    }
+
+    /// Runs a query on the test database (for checking what was stored).
+    pub async fn count(&self, sql_table: &'static str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().expect("conn");
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {sql_table}"))
+                .get_result::<Count>(&mut conn)
+                .expect("count")
+                .n
+        })
+        .await
+        .expect("join")
+    }
+}
+
+/// A distinct valid Thai mobile number for each call.
+pub fn unique_phone() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed) + std::process::id() % 1000 * 10_000;
+    format!("08{:08}", n % 100_000_000)
+}
+
+/// Reads a problem+json answer, checking its shape, and returns its `code`.
+pub async fn problem_code(res: reqwest::Response) -> String {
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content-type was {content_type}"
+    );
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["status"], status, "{body}");
+    for key in ["type", "title", "detail", "code"] {
+        assert!(body[key].is_string(), "problem lacks {key}: {body}");
+    }
+    body["code"].as_str().unwrap_or_default().to_string()
+}
+
+/// Field errors of a validation problem as (field, code).
+pub async fn field_errors(res: reqwest::Response) -> Vec<(String, String)> {
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["code"], "validation_failed", "{body}");
+    body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap_or("").to_string(),
+                e["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}

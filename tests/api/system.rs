@@ -1,0 +1,74 @@
+//! Health, metrics, request IDs.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_endpoints_answer() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health/live", None).await.status(), StatusCode::OK);
+    let ready: Value = app.get("/health/ready", None).await.json().await.unwrap();
+    assert_eq!(ready["database"], "ok");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status_and_show_the_pool() {
+    let app = spawn_app().await;
+    app.get("/health/live", None).await;
+    app.get("/api/v1/admin/users/abc", None).await;
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"ocod_http_requests_total{method="GET",route="/health/live",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    // Route patterns, not raw paths, so IDs do not explode the label set.
+    assert!(
+        text.contains(r#"route="/api/v1/admin/users/{id}",status="405""#),
+        "{text}"
+    );
+    assert!(text.contains("ocod_http_request_duration_seconds_bucket"));
+    assert!(text.contains("ocod_db_pool_max_connections 8"));
+    assert!(text.contains("ocod_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_a_valid_incoming_one() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "phone-abc_123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "phone-abc_123");
+    let res = app
+        .client
+        .get(app.url("/health/live"))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(id, "bad id with spaces");
+    assert_eq!(id.len(), 36);
+    let problem: Value = app.get("/api/v1/me", None).await.json().await.unwrap();
+    assert!(problem["request_id"].is_string());
+}
+
+#[tokio::test]
+async fn responses_are_compressed_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    let res = app
+        .client
+        .get(app.url("/openapi.yaml"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+}
