@@ -253,3 +253,23 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Json);
     }
 }
+
+#[cfg(test)]
+mod env_example_tests {
+    /// `.env.example` is the operator's list of settings: it must name every one read here.
+    #[test]
+    fn env_example_lists_every_setting() {
+        let source = include_str!("config.rs");
+        let example = include_str!("../.env.example");
+        let mut missing = Vec::new();
+        for piece in source.split('"').skip(1).step_by(2) {
+            let is_setting = piece == "DATABASE_URL"
+                || (piece.starts_with("OCOD_")
+                    && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+            if is_setting && !example.contains(&format!("{piece}=")) {
+                missing.push(piece.to_string());
+            }
+        }
+        assert!(missing.is_empty(), ".env.example lacks {missing:?}");
+    }
+}
