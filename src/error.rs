@@ -209,3 +209,43 @@ impl From<actix_web::error::BlockingError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_tell_clients_nothing_of_their_cause() {
+        let error = ApiError::Internal(anyhow::anyhow!("connection to db-7.internal:5432 refused"));
+        let response = error.render(Locale::En, Some("req-1"));
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_util::FutureExt::now_or_never(body)
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("\"code\":\"internal_error\""), "{text}");
+        assert!(!text.contains("db-7") && !text.contains("5432"), "{text}");
+    }
+
+    #[test]
+    fn database_errors_map_to_http_meanings() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        assert!(matches!(
+            ApiError::from(Error::NotFound),
+            ApiError::NotFound
+        ));
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("dup".to_string()),
+        );
+        assert!(matches!(
+            ApiError::from(unique),
+            ApiError::Conflict("conflict")
+        ));
+        assert!(matches!(
+            ApiError::from(Error::BrokenTransactionManager),
+            ApiError::Internal(_)
+        ));
+    }
+}

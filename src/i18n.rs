@@ -214,10 +214,6 @@ pub fn message(code: &str, locale: Locale) -> &'static str {
     }
 }
 
-pub fn has_message(code: &str) -> bool {
-    MESSAGES.iter().any(|(c, _, _)| *c == code)
-}
-
 /// Picks Thai or English from an `Accept-Language` header, honouring q-values; Thai
 /// wins when neither is asked for.
 pub fn negotiate(accept_language: Option<&str>) -> Locale {
@@ -266,6 +262,53 @@ mod tests {
         assert_eq!(negotiate(Some("th;q=0.5, en;q=0.8")), Locale::En);
         assert_eq!(negotiate(Some("en;q=0.5, th")), Locale::Th);
         assert_eq!(negotiate(Some("en;q=0")), Locale::Th);
+    }
+
+    /// Every code the source hands to the error type has a message in both languages.
+    #[test]
+    fn every_code_used_in_the_source_has_a_message() {
+        let sources = [
+            include_str!("error.rs"),
+            include_str!("auth/guards.rs"),
+            include_str!("auth/tokens.rs"),
+            include_str!("domain/account.rs"),
+            include_str!("http/extract.rs"),
+            include_str!("http/pagination.rs"),
+            include_str!("http/middleware.rs"),
+            include_str!("handlers/auth.rs"),
+            include_str!("handlers/me.rs"),
+            include_str!("handlers/admin_users.rs"),
+        ];
+        let markers = [
+            "Unauthorized(\"",
+            "Conflict(\"",
+            "BadRequest(\"",
+            "code: \"",
+            "Err(\"",
+            "ok_or(\"",
+            "field(\"",
+            ", \"",
+        ];
+        let mut missing = Vec::new();
+        for source in sources {
+            for marker in markers {
+                for piece in source.split(marker).skip(1) {
+                    let literal = piece.split('"').next().unwrap_or("");
+                    // After `, "` only a last argument is a code; others are field names.
+                    let last_argument = piece[literal.len()..].starts_with("\")");
+                    let is_code = (marker != ", \"" || last_argument)
+                        && literal.contains('_')
+                        && literal.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+                    if is_code
+                        && !MESSAGES.iter().any(|(c, _, _)| *c == literal)
+                        && !missing.contains(&literal)
+                    {
+                        missing.push(literal);
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "codes without messages: {missing:?}");
     }
 
     #[test]

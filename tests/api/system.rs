@@ -72,3 +72,36 @@ async fn responses_are_compressed_for_clients_that_accept_it() {
         .unwrap();
     assert_eq!(res.headers()["content-encoding"], "gzip");
 }
+
+#[tokio::test]
+async fn the_database_enforces_foreign_keys_and_sqlite_runs_in_wal_mode() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let pool = app.pool.clone();
+    let is_sqlite = matches!(
+        ocod::db::DbUrl::parse(app.db.url()),
+        Ok(ocod::db::DbUrl::Sqlite(_))
+    );
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        let orphan = conn.batch_execute(
+            "INSERT INTO auth_sessions (id, user_id, created_at, last_used_at) \
+             VALUES ('s1', 'no-such-user', '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
+        );
+        assert!(orphan.is_err(), "a session for a missing user was stored");
+        if is_sqlite {
+            #[derive(diesel::QueryableByName)]
+            struct Mode {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                journal_mode: String,
+            }
+            use diesel::RunQueryDsl;
+            let mode: Mode = diesel::sql_query("PRAGMA journal_mode")
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(mode.journal_mode, "wal");
+        }
+    })
+    .await
+    .unwrap();
+}

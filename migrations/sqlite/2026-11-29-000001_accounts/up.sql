@@ -45,3 +45,4 @@ CREATE TABLE login_failures (
     failed_at TIMESTAMP NOT NULL
 );
 CREATE INDEX login_failures_key ON login_failures (login_key, failed_at);
+CREATE INDEX login_failures_time ON login_failures (failed_at);
