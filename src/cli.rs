@@ -30,8 +30,15 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
-    /// Load the demo data (users for each role) if the database has no users yet.
-    SeedDemo,
+    /// Load the demo network (77 provinces, 2,394 centers, courses, sessions) and one
+    /// account per role into an empty database.
+    SeedDemo {
+        /// Same seed, same network.
+        #[arg(long, default_value_t = crate::demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Load centers from a CSV file (see the README for the columns); all or nothing.
+    ImportCenters { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -110,10 +117,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { seed } => {
             let settings = command_settings()?;
             let mut conn = migrated_connection(&settings)?;
-            seed_demo(&mut conn)
+            seed_demo(&mut conn, seed)
+        }
+        Command::ImportCenters { file } => {
+            let settings = command_settings()?;
+            let mut conn = migrated_connection(&settings)?;
+            let text = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+            match crate::import::import_centers(&mut conn, &text)? {
+                Ok(n) => {
+                    println!("imported {n} center(s) from {}", file.display());
+                    Ok(())
+                }
+                Err(problems) => {
+                    for problem in &problems {
+                        eprintln!("{}: {problem}", file.display());
+                    }
+                    anyhow::bail!(
+                        "nothing was imported: {} problem(s) in {}",
+                        problems.len(),
+                        file.display()
+                    )
+                }
+            }
         }
     }
 }
@@ -144,7 +173,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let app = Application::build(settings)?;
     if args.demo {
         let mut conn = app.pool().get()?;
-        seed_demo(&mut conn)?;
+        seed_demo(&mut conn, crate::demo::DEFAULT_SEED)?;
     }
     tracing::info!(port = app.port(), "listening");
     actix_web::rt::System::new().block_on(app.run_until_stopped())?;
@@ -224,14 +253,21 @@ const DEMO_USERS: &[(RoleArg, &str, &str, &str)] = &[
     ),
 ];
 
-/// Creates the demo accounts on a database that has no users; prints their credentials.
-pub fn seed_demo(conn: &mut DbConn) -> anyhow::Result<()> {
+/// Loads the demo network and accounts into an empty database and prints the
+/// credentials; a database that already has data is left alone.
+pub fn seed_demo(conn: &mut DbConn, seed: u64) -> anyhow::Result<()> {
     use diesel::prelude::*;
-    let existing: i64 = crate::schema::users::table.count().get_result(conn)?;
-    if existing > 0 {
-        println!("demo data not loaded: the database already has {existing} user(s)");
+    let existing_users: i64 = crate::schema::users::table.count().get_result(conn)?;
+    let existing_centers: i64 = crate::schema::centers::table.count().get_result(conn)?;
+    if existing_users > 0 || existing_centers > 0 {
+        println!("demo data not loaded: the database already has {existing_users} user(s) and {existing_centers} center(s)");
         return Ok(());
     }
+    let loaded = crate::demo::seed_network(conn, seed)?;
+    println!(
+        "demo network loaded (seed {seed}): {} centers in 77 provinces, {} courses, {} upcoming sessions",
+        loaded.centers, loaded.courses, loaded.sessions
+    );
     println!("demo accounts (for trying OCOD out only):");
     for (role, login, password, name) in DEMO_USERS {
         let (phone, email) = if login.contains('@') {
@@ -246,11 +282,18 @@ pub fn seed_demo(conn: &mut DbConn) -> anyhow::Result<()> {
             password: password.to_string(),
             name: Some(name.to_string()),
         };
-        create_user(conn, &args)?;
+        let user = create_user(conn, &args)?;
         println!(
             "  {:<9} login: {login:<20} password: {password}",
             Role::from(*role).as_str()
         );
+        if let (RoleArg::Staff, Some(center)) = (role, &loaded.staff_center) {
+            crate::models::centers::assign_staff(conn, &center.id, &user.id)?;
+            println!(
+                "            staff of {} {} ({})",
+                center.code, center.name_th, center.province
+            );
+        }
     }
     Ok(())
 }

@@ -48,6 +48,8 @@ pub struct Settings {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub db_pool_size: u32,
+    /// How often each process checks whether centers changed elsewhere.
+    pub directory_refresh: Duration,
     pub http_workers: usize,
     pub log_format: LogFormat,
     pub log_filter: String,
@@ -117,6 +119,7 @@ impl Settings {
         let refresh_token_ttl = duration("OCOD_REFRESH_TOKEN_TTL", "60d");
         let refresh_reuse_grace = duration("OCOD_REFRESH_REUSE_GRACE", "10s");
         let login_lockout = duration("OCOD_LOGIN_LOCKOUT", "15m");
+        let directory_refresh = duration("OCOD_DIRECTORY_REFRESH", "1s");
 
         let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
             match get(key) {
@@ -175,6 +178,7 @@ impl Settings {
                 login_max_failures,
                 login_lockout,
                 db_pool_size,
+                directory_refresh: directory_refresh.max(Duration::from_secs(1)),
                 http_workers,
                 log_format,
                 log_filter,

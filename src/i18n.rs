@@ -4,6 +4,72 @@ use crate::domain::Locale;
 
 /// (code, Thai, English). Codes are the API's contract; the texts may be improved freely.
 const MESSAGES: &[(&str, &str, &str)] = &[
+    // Centers, sessions and enrollment.
+    (
+        "center_code_taken",
+        "รหัสศูนย์นี้มีอยู่แล้ว",
+        "A center with this code already exists.",
+    ),
+    (
+        "center_has_sessions",
+        "ศูนย์นี้มีรอบอบรมแล้ว จึงลบไม่ได้ ให้เปลี่ยนสถานะเป็นปิดแทน",
+        "This center has held sessions and cannot be deleted; close it instead.",
+    ),
+    (
+        "center_not_active",
+        "ศูนย์นี้ยังไม่เปิดให้บริการ",
+        "This center is not open.",
+    ),
+    (
+        "user_not_staff",
+        "ผู้ใช้นี้ไม่ใช่เจ้าหน้าที่ กรุณาเปลี่ยนสิทธิ์เป็นเจ้าหน้าที่ก่อน",
+        "This user is not staff; change their role to staff first.",
+    ),
+    (
+        "session_not_scheduled",
+        "รอบอบรมนี้ถูกยกเลิกหรือจบไปแล้ว",
+        "This session was cancelled or has ended.",
+    ),
+    (
+        "capacity_below_seats_taken",
+        "จำนวนที่นั่งน้อยกว่าจำนวนผู้ที่ลงทะเบียนแล้ว",
+        "The capacity cannot be less than the seats already taken.",
+    ),
+    (
+        "session_not_open",
+        "รอบอบรมนี้ไม่เปิดรับลงทะเบียน",
+        "This session is not open for enrollment.",
+    ),
+    (
+        "session_started",
+        "รอบอบรมนี้เริ่มไปแล้ว",
+        "This session has already started.",
+    ),
+    (
+        "already_enrolled",
+        "คุณลงทะเบียนรอบนี้ไว้แล้ว",
+        "You are already enrolled in this session.",
+    ),
+    (
+        "enrollment_cancelled",
+        "การลงทะเบียนนี้ถูกยกเลิกไปแล้ว",
+        "This enrollment is already cancelled.",
+    ),
+    (
+        "enrollment_closed",
+        "ไม่สามารถยกเลิกได้แล้ว เนื่องจากรอบอบรมเริ่มแล้วหรือบันทึกการเข้าร่วมแล้ว",
+        "It can no longer be cancelled: the session has started or attendance was recorded.",
+    ),
+    (
+        "enrollment_not_confirmed",
+        "บันทึกการเข้าร่วมได้เฉพาะผู้ที่ได้ที่นั่งแล้ว",
+        "Attendance can only be recorded for confirmed seats.",
+    ),
+    (
+        "idempotency_key_reused",
+        "Idempotency-Key นี้ใช้กับคำขออื่นไปแล้ว",
+        "This Idempotency-Key was already used for a different request.",
+    ),
     // Problems.
     (
         "validation_failed",
@@ -197,6 +263,32 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "The page cursor is not valid.",
     ),
     ("too_long", "ข้อความยาวเกินไป", "This text is too long."),
+    (
+        "unknown_province",
+        "ไม่พบจังหวัดนี้ (ใช้ชื่อภาษาไทยหรืออังกฤษ เช่น เชียงใหม่)",
+        "Unknown province (use its Thai or English name, e.g. Chiang Mai).",
+    ),
+    (
+        "invalid_center_code",
+        "รหัสศูนย์ใช้ได้เฉพาะตัวอักษร ตัวเลข และขีด",
+        "A center code has only letters, digits and dashes.",
+    ),
+    ("unknown_course", "ไม่พบหลักสูตรนี้", "There is no such course."),
+    (
+        "invalid_timestamp",
+        "เวลาต้องอยู่ในรูปแบบ RFC 3339 พร้อมเขตเวลา เช่น 2026-12-01T09:00:00+07:00",
+        "Give a time in RFC 3339 with offset, e.g. 2026-12-01T09:00:00+07:00.",
+    ),
+    (
+        "must_be_in_future",
+        "เวลาต้องอยู่ในอนาคต",
+        "The time must be in the future.",
+    ),
+    (
+        "ends_before_start",
+        "เวลาสิ้นสุดต้องอยู่หลังเวลาเริ่ม",
+        "The end must come after the start.",
+    ),
 ];
 
 /// The message for `code` in `locale`; unknown codes get a generic text rather than
@@ -278,6 +370,12 @@ mod tests {
             include_str!("handlers/auth.rs"),
             include_str!("handlers/me.rs"),
             include_str!("handlers/admin_users.rs"),
+            include_str!("handlers/centers.rs"),
+            include_str!("handlers/courses.rs"),
+            include_str!("handlers/sessions.rs"),
+            include_str!("handlers/enrollments.rs"),
+            include_str!("handlers/params.rs"),
+            include_str!("handlers/reports.rs"),
         ];
         let markers = [
             "Unauthorized(\"",
@@ -286,7 +384,7 @@ mod tests {
             "code: \"",
             "Err(\"",
             "ok_or(\"",
-            "field(\"",
+            "UnprocessableEntity(\"",
             ", \"",
         ];
         let mut missing = Vec::new();

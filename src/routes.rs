@@ -4,7 +4,9 @@
 use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
-use crate::handlers::{admin_users, auth, me, system};
+use crate::handlers::{
+    admin_users, auth, centers, courses, enrollments, me, reports, sessions, system,
+};
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
 /// 405 rather than a 404) and lists them for the spec test.
@@ -41,8 +43,22 @@ route_table! {
     "/api/v1/auth/refresh" => { post: auth::refresh_tokens },
     "/api/v1/auth/logout" => { post: auth::logout },
     "/api/v1/me" => { get: me::get_me, patch: me::update_me },
+    "/api/v1/me/enrollments" => { get: enrollments::list_my_enrollments },
+    "/api/v1/me/enrollments/{id}" => { delete: enrollments::cancel_my_enrollment },
+    "/api/v1/centers" => { get: centers::list_centers, post: centers::create_center },
+    "/api/v1/centers/{id}" => { get: centers::get_center, patch: centers::update_center, delete: centers::delete_center },
+    "/api/v1/centers/{id}/staff/{user_id}" => { put: centers::assign_staff, delete: centers::unassign_staff },
+    "/api/v1/centers/{id}/sessions" => { post: sessions::create_session },
+    "/api/v1/courses" => { get: courses::list_courses, post: courses::create_course },
+    "/api/v1/courses/{id}" => { get: courses::get_course, patch: courses::update_course },
+    "/api/v1/sessions" => { get: sessions::list_sessions },
+    "/api/v1/sessions/{id}" => { get: sessions::get_session, patch: sessions::update_session },
+    "/api/v1/sessions/{id}/cancel" => { post: sessions::cancel_session },
+    "/api/v1/sessions/{id}/enrollments" => { get: enrollments::list_session_enrollments, post: enrollments::enroll },
+    "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment },
     "/api/v1/admin/users" => { get: admin_users::list_users },
     "/api/v1/admin/users/{id}" => { patch: admin_users::update_user },
+    "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },
     "/health/live" => { get: system::health_live },
     "/health/ready" => { get: system::health_ready },
     "/metrics" => { get: system::get_metrics },

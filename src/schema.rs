@@ -51,6 +51,126 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    centers (id) {
+        id -> Text,
+        code -> Text,
+        name_th -> Text,
+        name_en -> Text,
+        province -> Text,
+        district -> Text,
+        subdistrict -> Text,
+        lat -> Double,
+        lon -> Double,
+        status -> Text,
+        phone -> Nullable<Text>,
+        opening_hours -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    center_staff (center_id, user_id) {
+        center_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        title_th -> Text,
+        title_en -> Text,
+        description_th -> Text,
+        description_en -> Text,
+        category -> Text,
+        level -> Text,
+        duration_minutes -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    course_sessions (id) {
+        id -> Text,
+        center_id -> Text,
+        course_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        capacity -> Integer,
+        seats_taken -> Integer,
+        waitlist_count -> Integer,
+        waitlist_seq -> Integer,
+        instructor -> Nullable<Text>,
+        room -> Nullable<Text>,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    enrollments (id) {
+        id -> Text,
+        session_id -> Text,
+        user_id -> Text,
+        status -> Text,
+        waitlist_seq -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    data_versions (name) {
+        name -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(center_staff -> centers (center_id));
+diesel::joinable!(center_staff -> users (user_id));
+diesel::joinable!(course_sessions -> centers (center_id));
+diesel::joinable!(course_sessions -> courses (course_id));
+diesel::joinable!(enrollments -> course_sessions (session_id));
+diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
-diesel::allow_tables_to_appear_in_same_query!(users, auth_sessions, refresh_tokens, login_failures);
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    auth_sessions,
+    refresh_tokens,
+    login_failures,
+    centers,
+    center_staff,
+    courses,
+    course_sessions,
+    enrollments,
+    idempotency_keys,
+    data_versions,
+);
+
+// The admin report groups enrollments by status together with these.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(
+    centers::province,
+    centers::id,
+    centers::name_th,
+    courses::id,
+    courses::title_th,
+    enrollments::status,
+);

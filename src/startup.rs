@@ -10,6 +10,7 @@ use actix_web::{web, App, HttpServer};
 use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
+use crate::directory::CenterDirectory;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
 use crate::routes;
@@ -52,6 +53,10 @@ impl Application {
 
 fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Result<Server> {
     let keys = web::Data::new(Arc::new(TokenKeys::new(&settings)?));
+    let directory = web::Data::new(CenterDirectory::start(
+        pool.clone(),
+        settings.directory_refresh,
+    )?);
     let metrics = web::Data::new(Metrics::new()?);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
@@ -63,6 +68,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Res
             .wrap(from_fn(observe))
             .app_data(pool.clone())
             .app_data(keys.clone())
+            .app_data(directory.clone())
             .app_data(settings.clone())
             .app_data(metrics.clone())
             .configure(routes::configure)

@@ -22,6 +22,19 @@ pub type PooledConn = r2d2::PooledConnection<DbManager>;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// Inserts many rows in one statement. Multi-row inserts are not available through the
+/// multi-backend connection, so this runs them on the backend's own connection (inside
+/// whatever transaction is open on it).
+#[macro_export]
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table).values($rows).execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+
 /// A parsed `DATABASE_URL`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DbUrl {
@@ -184,8 +197,19 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let outermost_sqlite =
+        match conn {
+            DbConn::Sqlite(inner) => <AnsiTransactionManager as TransactionManager<
+                SqliteConnection,
+            >>::transaction_manager_status_mut(inner)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_none(),
+            DbConn::Postgres(_) => false,
+        };
     match conn {
-        DbConn::Sqlite(inner) => {
+        DbConn::Sqlite(inner) if outermost_sqlite => {
             // `immediate_transaction` exists only on the concrete SQLite connection; begin
             // the same way through its transaction manager so nested `transaction` calls
             // inside `f` still become savepoints.
@@ -205,7 +229,9 @@ where
                 }
             }
         }
-        DbConn::Postgres(_) => conn.transaction(f),
+        // Already inside a transaction (which holds the write lock on SQLite), or on
+        // PostgreSQL: an ordinary (nested: savepoint) transaction.
+        _ => conn.transaction(f),
     }
 }
 

@@ -3,6 +3,10 @@
 
 mod account;
 mod duration;
+mod geo;
+mod provinces;
 
 pub use account::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
 pub use duration::parse_duration;
+pub use geo::{distance_km, Coordinates};
+pub use provinces::{find_province, Province, PROVINCES};

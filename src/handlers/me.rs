@@ -14,7 +14,7 @@ use super::views::UserView;
 use super::with_db;
 
 /// Tells "absent" (leave alone) from `null` (clear) for nullable fields.
-fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
 ) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)

@@ -4,7 +4,13 @@
 
 pub mod admin_users;
 pub mod auth;
+pub mod centers;
+pub mod courses;
+pub mod enrollments;
 pub mod me;
+mod params;
+pub mod reports;
+pub mod sessions;
 pub mod system;
 mod views;
 

@@ -69,3 +69,164 @@ pub struct TokenPair {
     /// Seconds until the access token expires.
     pub expires_in: i64,
 }
+
+use crate::models::centers::Center;
+use crate::models::course_sessions::CourseSession;
+use crate::models::courses::Course;
+use crate::models::enrollments::Enrollment;
+
+/// A center as everyone sees it. `distance_km` is set when the search had a location.
+#[derive(Debug, Serialize)]
+pub struct CenterView {
+    pub id: String,
+    pub code: String,
+    pub name_th: String,
+    pub name_en: String,
+    pub province: String,
+    pub district: String,
+    pub subdistrict: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub status: String,
+    pub phone: Option<String>,
+    pub opening_hours: Option<String>,
+    pub distance_km: Option<f64>,
+}
+
+impl CenterView {
+    pub fn new(c: &Center, distance_km: Option<f64>) -> Self {
+        CenterView {
+            id: c.id.clone(),
+            code: c.code.clone(),
+            name_th: c.name_th.clone(),
+            name_en: c.name_en.clone(),
+            province: c.province.clone(),
+            district: c.district.clone(),
+            subdistrict: c.subdistrict.clone(),
+            lat: c.lat,
+            lon: c.lon,
+            status: c.status.clone(),
+            phone: c.phone.clone(),
+            opening_hours: c.opening_hours.clone(),
+            // Ten-metre precision is plenty, and keeps the JSON short.
+            distance_km: distance_km.map(|d| (d * 100.0).round() / 100.0),
+        }
+    }
+}
+
+/// The short form of a center inside a session.
+#[derive(Debug, Serialize)]
+pub struct CenterBrief {
+    pub id: String,
+    pub code: String,
+    pub name_th: String,
+    pub name_en: String,
+    pub province: String,
+    pub district: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl From<&Center> for CenterBrief {
+    fn from(c: &Center) -> Self {
+        CenterBrief {
+            id: c.id.clone(),
+            code: c.code.clone(),
+            name_th: c.name_th.clone(),
+            name_en: c.name_en.clone(),
+            province: c.province.clone(),
+            district: c.district.clone(),
+            lat: c.lat,
+            lon: c.lon,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CourseView {
+    pub id: String,
+    pub title_th: String,
+    pub title_en: String,
+    pub description_th: String,
+    pub description_en: String,
+    pub category: String,
+    pub level: String,
+    pub duration_minutes: i32,
+}
+
+impl From<&Course> for CourseView {
+    fn from(c: &Course) -> Self {
+        CourseView {
+            id: c.id.clone(),
+            title_th: c.title_th.clone(),
+            title_en: c.title_en.clone(),
+            description_th: c.description_th.clone(),
+            description_en: c.description_en.clone(),
+            category: c.category.clone(),
+            level: c.level.clone(),
+            duration_minutes: c.duration_minutes,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub course: CourseView,
+    pub center: CenterBrief,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub capacity: i32,
+    pub seats_left: i32,
+    pub waitlist_count: i32,
+    pub status: String,
+    pub instructor: Option<String>,
+    pub room: Option<String>,
+}
+
+impl SessionView {
+    pub fn new(s: &CourseSession, course: &Course, center: &Center) -> Self {
+        SessionView {
+            id: s.id.clone(),
+            course: CourseView::from(course),
+            center: CenterBrief::from(center),
+            starts_at: rfc3339(s.starts_at),
+            ends_at: rfc3339(s.ends_at),
+            capacity: s.capacity,
+            seats_left: s.seats_left(),
+            waitlist_count: s.waitlist_count,
+            status: s.status.clone(),
+            instructor: s.instructor.clone(),
+            room: s.room.clone(),
+        }
+    }
+}
+
+/// An enrollment as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct EnrollmentView {
+    pub id: String,
+    pub session_id: String,
+    pub status: String,
+    /// Place in the waitlist (1 = next), only while waitlisted.
+    pub waitlist_position: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl EnrollmentView {
+    pub fn new(e: &Enrollment, waitlist_position: Option<i64>) -> Self {
+        EnrollmentView {
+            id: e.id.clone(),
+            session_id: e.session_id.clone(),
+            status: e.status.clone(),
+            waitlist_position: if e.status == "waitlisted" {
+                waitlist_position
+            } else {
+                None
+            },
+            created_at: rfc3339(e.created_at),
+            updated_at: rfc3339(e.updated_at),
+        }
+    }
+}

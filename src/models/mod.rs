@@ -1,5 +1,11 @@
 //! Database code: plain functions on a connection, knowing nothing of HTTP.
 
+pub mod centers;
+pub mod course_sessions;
+pub mod courses;
+pub mod enrollments;
+pub mod idempotency;
 pub mod login_throttle;
+pub mod reports;
 pub mod sessions;
 pub mod users;

@@ -1,0 +1,504 @@
+//! Centers: nearest-first and text search (from the in-memory directory), admin
+//! management, and staff assignment.
+
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::AdminUser;
+use crate::db::{self, DbPool};
+use crate::directory::CenterDirectory;
+use crate::domain::{find_province, Coordinates, Phone};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::pagination::{page_limit, Page};
+use crate::models::centers::{self, AssignOutcome, CenterChanges, DeleteOutcome, NewCenter};
+use crate::models::users::new_id;
+
+use super::auth::accept;
+use super::params::{optional_text, parse_near, required_text};
+use super::views::CenterView;
+use super::with_db;
+
+pub const CENTER_STATUSES: [&str; 3] = ["active", "under_construction", "closed"];
+
+#[derive(Debug, Deserialize)]
+pub struct ListCentersQuery {
+    lat: Option<f64>,
+    lon: Option<f64>,
+    radius_km: Option<f64>,
+    q: Option<String>,
+    province: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Where the previous page ended: (distance bits, id) when searching by location,
+/// otherwise the center code.
+enum CenterCursor {
+    Near(f64, String),
+    Code(String),
+}
+
+fn encode_cursor(cursor: &CenterCursor) -> String {
+    let raw = match cursor {
+        CenterCursor::Near(d, id) => format!("n:{:016x}:{id}", d.to_bits()),
+        CenterCursor::Code(code) => format!("c:{code}"),
+    };
+    URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_cursor(raw: &str, near: bool) -> Result<CenterCursor, ApiError> {
+    let invalid = || ApiError::field("cursor", "invalid_cursor");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
+        .map_err(|_| invalid())?;
+    match (near, text.split_once(':')) {
+        (true, Some(("n", rest))) => {
+            let (bits, id) = rest.split_once(':').ok_or_else(invalid)?;
+            let bits = u64::from_str_radix(bits, 16).map_err(|_| invalid())?;
+            Ok(CenterCursor::Near(f64::from_bits(bits), id.to_string()))
+        }
+        (false, Some(("c", code))) if !code.is_empty() => Ok(CenterCursor::Code(code.to_string())),
+        _ => Err(invalid()),
+    }
+}
+
+/// `GET /centers`: nearest first with `lat`/`lon`, or by code; filtered by `q`
+/// (Thai or English name, district), `province` and `status`. Answered from memory.
+pub async fn list_centers(
+    directory: web::Data<Arc<CenterDirectory>>,
+    QueryParams(query): QueryParams<ListCentersQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)? as usize;
+    let near = parse_near(query.lat, query.lon, query.radius_km)?;
+    let province = match query
+        .province
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        None => None,
+        Some(p) => Some(
+            find_province(p)
+                .ok_or_else(|| ApiError::field("province", "unknown_province"))?
+                .name_th,
+        ),
+    };
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(s) if CENTER_STATUSES.contains(&s) => Some(s),
+        Some(_) => return Err(ApiError::field("status", "invalid_value")),
+    };
+    let q = query
+        .q
+        .as_deref()
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+        return Err(ApiError::field("q", "too_long"));
+    }
+    let cursor = query
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(c, near.is_some()))
+        .transpose()?;
+
+    let snapshot = directory.snapshot();
+    let matches = |c: &centers::Center| {
+        province.is_none_or(|p| c.province == p)
+            && status.is_none_or(|s| c.status == s)
+            && q.as_deref().is_none_or(|q| c.search_text.contains(q))
+    };
+    // One more than a page, to know whether another page follows.
+    let mut found: Vec<(&centers::Center, Option<f64>)> = Vec::with_capacity(limit + 1);
+    let nearby;
+    match near {
+        Some((origin, radius)) => {
+            let after = match &cursor {
+                Some(CenterCursor::Near(d, id)) => Some((*d, id.as_str())),
+                _ => None,
+            };
+            nearby = snapshot.within(origin, radius);
+            found.extend(
+                nearby
+                    .iter()
+                    .filter(|(c, d)| {
+                        after.is_none_or(|after| (*d, c.id.as_str()) > after) && matches(c)
+                    })
+                    .take(limit + 1)
+                    .map(|(c, d)| (c.as_ref(), Some(*d))),
+            );
+        }
+        None => {
+            let all = snapshot.all();
+            let start = match &cursor {
+                Some(CenterCursor::Code(code)) => {
+                    all.partition_point(|c| c.code.as_str() <= code.as_str())
+                }
+                _ => 0,
+            };
+            found.extend(
+                all[start..]
+                    .iter()
+                    .filter(|c| matches(c))
+                    .take(limit + 1)
+                    .map(|c| (c.as_ref(), None)),
+            );
+        }
+    }
+    let next_cursor = if found.len() > limit {
+        found.truncate(limit);
+        found.last().map(|(c, d)| match d {
+            Some(d) => encode_cursor(&CenterCursor::Near(*d, c.id.clone())),
+            None => encode_cursor(&CenterCursor::Code(c.code.clone())),
+        })
+    } else {
+        None
+    };
+    let items: Vec<CenterView> = found
+        .into_iter()
+        .map(|(c, d)| CenterView::new(c, d))
+        .collect();
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// `GET /centers/{id}`: one center, read fresh from the database, with how many
+/// sessions are coming up there.
+pub async fn get_center(
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let (center, upcoming) = with_db(&pool, move |conn| {
+        let center = centers::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let upcoming = centers::upcoming_sessions_count(conn, &id, db::now())?;
+        Ok((center, upcoming))
+    })
+    .await?;
+    let mut body =
+        serde_json::to_value(CenterView::new(&center, None)).map_err(anyhow::Error::from)?;
+    body["upcoming_sessions_count"] = json!(upcoming);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCenterRequest {
+    pub code: String,
+    pub name_th: String,
+    pub name_en: String,
+    pub province: String,
+    pub district: String,
+    pub subdistrict: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub status: Option<String>,
+    pub phone: Option<String>,
+    pub opening_hours: Option<String>,
+}
+
+/// Center codes: letters, digits and dashes, as printed on signs (`CDC-CMI-0001`).
+pub fn parse_center_code(raw: &str) -> Result<String, &'static str> {
+    let code = raw.trim().to_uppercase();
+    let valid = !code.is_empty()
+        && code.len() <= 32
+        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if valid {
+        Ok(code)
+    } else {
+        Err("invalid_center_code")
+    }
+}
+
+pub fn parse_center_status(raw: &str) -> Result<String, &'static str> {
+    CENTER_STATUSES
+        .iter()
+        .find(|s| **s == raw.trim())
+        .map(|s| s.to_string())
+        .ok_or("invalid_value")
+}
+
+fn parse_province(raw: &str) -> Result<String, &'static str> {
+    find_province(raw)
+        .map(|p| p.name_th.to_string())
+        .ok_or("unknown_province")
+}
+
+fn parse_center_phone(raw: Option<&str>) -> Result<Option<String>, &'static str> {
+    match raw.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => Phone::parse(p).map(|p| Some(p.as_str().to_string())),
+    }
+}
+
+/// Checks a whole new center, collecting every problem.
+pub fn validate_new_center(body: CreateCenterRequest) -> Result<NewCenter, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let code = accept(&mut errors, "code", parse_center_code(&body.code));
+    let name_th = accept(&mut errors, "name_th", required_text(&body.name_th, 200));
+    let name_en = accept(&mut errors, "name_en", required_text(&body.name_en, 200));
+    let province = accept(&mut errors, "province", parse_province(&body.province));
+    let district = accept(&mut errors, "district", required_text(&body.district, 100));
+    let subdistrict = accept(
+        &mut errors,
+        "subdistrict",
+        required_text(&body.subdistrict, 100),
+    );
+    let lat = accept(
+        &mut errors,
+        "lat",
+        Coordinates::new(body.lat, 0.0)
+            .map(|c| c.lat)
+            .map_err(|(_, code)| code),
+    );
+    let lon = accept(
+        &mut errors,
+        "lon",
+        Coordinates::new(0.0, body.lon)
+            .map(|c| c.lon)
+            .map_err(|(_, code)| code),
+    );
+    let status = accept(
+        &mut errors,
+        "status",
+        body.status
+            .as_deref()
+            .map_or(Ok("active".to_string()), parse_center_status),
+    );
+    let phone = accept(
+        &mut errors,
+        "phone",
+        parse_center_phone(body.phone.as_deref()),
+    );
+    let opening_hours = accept(
+        &mut errors,
+        "opening_hours",
+        optional_text(body.opening_hours.as_deref(), 200),
+    );
+    let (
+        Some(code),
+        Some(name_th),
+        Some(name_en),
+        Some(province),
+        Some(district),
+        Some(subdistrict),
+        Some(lat),
+        Some(lon),
+        Some(status),
+        Some(phone),
+        Some(opening_hours),
+    ) = (
+        code,
+        name_th,
+        name_en,
+        province,
+        district,
+        subdistrict,
+        lat,
+        lon,
+        status,
+        phone,
+        opening_hours,
+    )
+    else {
+        return Err(errors);
+    };
+    let now = db::now();
+    Ok(NewCenter {
+        id: new_id(),
+        search_text: centers::search_text(&name_th, &name_en, &district, &subdistrict),
+        code,
+        name_th,
+        name_en,
+        province,
+        district,
+        subdistrict,
+        lat,
+        lon,
+        status,
+        phone,
+        opening_hours,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+/// `POST /centers`
+pub async fn create_center(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    directory: web::Data<Arc<CenterDirectory>>,
+    JsonBody(body): JsonBody<CreateCenterRequest>,
+) -> ApiResult<HttpResponse> {
+    let new_center = validate_new_center(body).map_err(ApiError::Validation)?;
+    let directory = Arc::clone(&directory);
+    let center = with_db(&pool, move |conn| {
+        centers::insert_many(conn, std::slice::from_ref(&new_center)).map_err(|e| {
+            match ApiError::from(e) {
+                ApiError::Conflict(_) => ApiError::Conflict("center_code_taken"),
+                other => other,
+            }
+        })?;
+        directory.reload(conn)?;
+        centers::find(conn, &new_center.id)?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(CenterView::new(&center, None)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCenterRequest {
+    code: Option<String>,
+    name_th: Option<String>,
+    name_en: Option<String>,
+    province: Option<String>,
+    district: Option<String>,
+    subdistrict: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    status: Option<String>,
+    #[serde(default, deserialize_with = "super::me::nullable")]
+    phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::me::nullable")]
+    opening_hours: Option<Option<String>>,
+}
+
+/// `PATCH /centers/{id}`
+pub async fn update_center(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    directory: web::Data<Arc<CenterDirectory>>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateCenterRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Vec::new();
+    let changes = CenterChanges {
+        code: body
+            .code
+            .and_then(|c| accept(&mut errors, "code", parse_center_code(&c))),
+        name_th: body
+            .name_th
+            .and_then(|n| accept(&mut errors, "name_th", required_text(&n, 200))),
+        name_en: body
+            .name_en
+            .and_then(|n| accept(&mut errors, "name_en", required_text(&n, 200))),
+        province: body
+            .province
+            .and_then(|p| accept(&mut errors, "province", parse_province(&p))),
+        district: body
+            .district
+            .and_then(|d| accept(&mut errors, "district", required_text(&d, 100))),
+        subdistrict: body
+            .subdistrict
+            .and_then(|d| accept(&mut errors, "subdistrict", required_text(&d, 100))),
+        lat: body.lat.and_then(|v| {
+            accept(
+                &mut errors,
+                "lat",
+                Coordinates::new(v, 0.0).map(|c| c.lat).map_err(|e| e.1),
+            )
+        }),
+        lon: body.lon.and_then(|v| {
+            accept(
+                &mut errors,
+                "lon",
+                Coordinates::new(0.0, v).map(|c| c.lon).map_err(|e| e.1),
+            )
+        }),
+        status: body
+            .status
+            .and_then(|s| accept(&mut errors, "status", parse_center_status(&s))),
+        phone: body
+            .phone
+            .and_then(|p| accept(&mut errors, "phone", parse_center_phone(p.as_deref()))),
+        opening_hours: body.opening_hours.and_then(|h| {
+            accept(
+                &mut errors,
+                "opening_hours",
+                optional_text(h.as_deref(), 200),
+            )
+        }),
+        search_text: None,
+        updated_at: None,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let id = path.into_inner();
+    let directory = Arc::clone(&directory);
+    let center = with_db(&pool, move |conn| {
+        let updated = centers::update(conn, &id, changes).map_err(|e| match ApiError::from(e) {
+            ApiError::Conflict(_) => ApiError::Conflict("center_code_taken"),
+            other => other,
+        })?;
+        directory.reload(conn)?;
+        updated.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(CenterView::new(&center, None)))
+}
+
+/// `DELETE /centers/{id}`: only centers that never held a session; others are closed
+/// (`status: closed`) so their history stays.
+pub async fn delete_center(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    directory: web::Data<Arc<CenterDirectory>>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let directory = Arc::clone(&directory);
+    with_db(&pool, move |conn| match centers::delete(conn, &id)? {
+        DeleteOutcome::Deleted => {
+            directory.reload(conn)?;
+            Ok(())
+        }
+        DeleteOutcome::NotFound => Err(ApiError::NotFound),
+        DeleteOutcome::HasSessions => Err(ApiError::Conflict("center_has_sessions")),
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PUT /centers/{id}/staff/{user_id}`: idempotent.
+pub async fn assign_staff(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (center_id, user_id) = path.into_inner();
+    let outcome = with_db(&pool, move |conn| {
+        Ok(centers::assign_staff(conn, &center_id, &user_id)?)
+    })
+    .await?;
+    match outcome {
+        AssignOutcome::Assigned => Ok(HttpResponse::Created().json(json!({ "assigned": true }))),
+        AssignOutcome::AlreadyAssigned => Ok(HttpResponse::Ok().json(json!({ "assigned": true }))),
+        AssignOutcome::NoSuchCenter | AssignOutcome::NoSuchUser => Err(ApiError::NotFound),
+        AssignOutcome::NotStaff => Err(ApiError::Conflict("user_not_staff")),
+    }
+}
+
+/// `DELETE /centers/{id}/staff/{user_id}`
+pub async fn unassign_staff(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (center_id, user_id) = path.into_inner();
+    let removed = with_db(&pool, move |conn| {
+        Ok(centers::unassign_staff(conn, &center_id, &user_id)?)
+    })
+    .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

@@ -1,0 +1,362 @@
+//! Enrollment: residents enroll and cancel; staff read the roster and record attendance.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{AuthUser, StaffUser};
+use crate::db::{self, DbPool};
+use crate::domain::Role;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
+use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
+use crate::models::course_sessions;
+use crate::models::enrollments::{
+    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
+};
+use crate::models::idempotency::{self, Earlier};
+
+use super::params::ensure_manages;
+use super::sessions::session_views;
+use super::views::{rfc3339, EnrollmentView, SessionView};
+use super::with_db;
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A valid `Idempotency-Key`: 1–255 visible ASCII characters.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::field("Idempotency-Key", "invalid_value"))?
+        .trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::field("Idempotency-Key", "invalid_value"));
+    }
+    Ok(Some(key.to_string()))
+}
+
+/// `POST /sessions/{id}/enrollments`: enroll the caller. With an `Idempotency-Key`, a
+/// retry of the same request replays the first answer; the key on a different request
+/// (another session, another body) is refused with 422.
+pub async fn enroll(
+    req: HttpRequest,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    if user.role != Role::Resident {
+        return Err(ApiError::Forbidden);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    // The body carries nothing today; if sent it must be a JSON object (e.g. `{}`).
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        crate::http::extract::parse_json::<EmptyBody>(&body)?;
+    }
+    let key = idempotency_key(&req)?;
+    let session_id = path.into_inner();
+    let fingerprint = {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("POST {}\n", req.path()).as_bytes());
+        hasher.update(body.trim_ascii());
+        format!("{:x}", hasher.finalize())
+    };
+    let answer = with_db(&pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            if let Some(key) = &key {
+                match idempotency::lookup(conn, &user.id, key, &fingerprint)? {
+                    Earlier::Answer { status, body } => return Ok((status, body, true)),
+                    Earlier::OtherRequest => {
+                        return Err(ApiError::UnprocessableEntity("idempotency_key_reused"))
+                    }
+                    Earlier::None => {}
+                }
+            }
+            let enrolled = enrollments::enroll(conn, &session_id, &user.id)?.map_err(
+                |refusal| match refusal {
+                    EnrollRefusal::SessionNotFound => ApiError::NotFound,
+                    EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
+                    EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
+                    EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
+                },
+            )?;
+            let body = serde_json::to_string(&EnrollmentView::new(
+                &enrolled.enrollment,
+                enrolled.waitlist_position,
+            ))
+            .map_err(anyhow::Error::from)?;
+            if let Some(key) = &key {
+                idempotency::store(conn, &user.id, key, &fingerprint, 201, &body)?;
+            }
+            Ok((201, body, false))
+        })
+    })
+    .await?;
+    let (status, body, replayed) = answer;
+    let mut response = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status).map_err(anyhow::Error::from)?,
+    );
+    response.content_type("application/json");
+    if replayed {
+        response.insert_header(("idempotent-replayed", "true"));
+    }
+    Ok(response.body(body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyBody {}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Offset cursors, for short lists kept in a computed order.
+fn offset_from(cursor: Option<&str>) -> Result<usize, ApiError> {
+    match cursor {
+        None => Ok(0),
+        Some(c) => decode_cursor(c)?
+            .strip_prefix("o:")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| ApiError::field("cursor", "invalid_cursor")),
+    }
+}
+
+fn page_of<T>(mut all: Vec<T>, offset: usize, limit: usize) -> (Vec<T>, Option<String>) {
+    let more = all.len() > offset + limit;
+    let items: Vec<T> = all.drain(offset.min(all.len())..).take(limit).collect();
+    (
+        items,
+        more.then(|| encode_cursor(&format!("o:{}", offset + limit))),
+    )
+}
+
+#[derive(Debug, Serialize)]
+pub struct MyEnrollment {
+    #[serde(flatten)]
+    enrollment: EnrollmentView,
+    session: SessionView,
+}
+
+/// `GET /me/enrollments`: upcoming first (soonest first), then past ones.
+pub async fn list_my_enrollments(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)? as usize;
+    let offset = offset_from(query.cursor.as_deref())?;
+    let page = with_db(&pool, move |conn| {
+        let all = enrollments::of_user(conn, &user.id, db::now())?;
+        let (rows, next_cursor) = page_of(all, offset, limit);
+        let sessions: Vec<_> = rows.iter().map(|(_, s)| s.clone()).collect();
+        let views = session_views(conn, &sessions)?;
+        let mut items = Vec::with_capacity(rows.len());
+        for ((enrollment, _), session) in rows.into_iter().zip(views) {
+            let position = match enrollment.waitlist_seq {
+                Some(seq) if enrollment.status == "waitlisted" => Some(
+                    enrollments::waitlist_position(conn, &enrollment.session_id, seq)?,
+                ),
+                _ => None,
+            };
+            items.push(MyEnrollment {
+                enrollment: EnrollmentView::new(&enrollment, position),
+                session,
+            });
+        }
+        Ok(Page { items, next_cursor })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `DELETE /me/enrollments/{id}`: cancels; the freed seat goes to the waitlist head.
+pub async fn cancel_my_enrollment(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let cancelled = with_db(&pool, move |conn| {
+        enrollments::cancel_own(conn, &id, &user.id)?.map_err(|refusal| match refusal {
+            CancelRefusal::NotFound => ApiError::NotFound,
+            CancelRefusal::AlreadyCancelled => ApiError::Conflict("enrollment_cancelled"),
+            CancelRefusal::Closed => ApiError::Conflict("enrollment_closed"),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentView::new(&cancelled.enrollment, None)))
+}
+
+#[derive(Debug, Serialize)]
+pub struct RosterUser {
+    id: String,
+    display_name: String,
+    phone: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RosterLine {
+    id: String,
+    user: RosterUser,
+    status: String,
+    waitlist_position: Option<i64>,
+    created_at: String,
+}
+
+/// `GET /sessions/{id}/enrollments`: the roster, as JSON or (`Accept: text/csv`) a CSV
+/// file that opens in Excel with Thai intact.
+pub async fn list_session_enrollments(
+    req: HttpRequest,
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)? as usize;
+    let offset = offset_from(query.cursor.as_deref())?;
+    let wants_csv = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")));
+    let session_id = path.into_inner();
+    let (session_id, lines) = with_db(&pool, move |conn| {
+        let session = course_sessions::find(conn, &session_id)?.ok_or(ApiError::NotFound)?;
+        ensure_manages(conn, &user, &session.center_id)?;
+        let mut position = 0;
+        let lines: Vec<RosterLine> = enrollments::roster(conn, &session.id)?
+            .into_iter()
+            .map(|entry| {
+                let waitlisted = entry.enrollment.status == "waitlisted";
+                position += i64::from(waitlisted);
+                RosterLine {
+                    id: entry.enrollment.id,
+                    user: RosterUser {
+                        id: entry.enrollment.user_id,
+                        display_name: entry.display_name,
+                        phone: entry.phone,
+                        email: entry.email,
+                    },
+                    status: entry.enrollment.status,
+                    waitlist_position: waitlisted.then_some(position),
+                    created_at: rfc3339(entry.enrollment.created_at),
+                }
+            })
+            .collect();
+        Ok((session.id, lines))
+    })
+    .await?;
+    if wants_csv {
+        return Ok(HttpResponse::Ok()
+            .content_type("text/csv; charset=utf-8")
+            .insert_header((
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"roster-{session_id}.csv\""),
+            ))
+            .body(roster_csv(&lines)));
+    }
+    let (items, next_cursor) = page_of(lines, offset, limit);
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+}
+
+/// One CSV cell: quoted when needed, and defused when a spreadsheet would run it as a
+/// formula (OWASP CSV injection).
+fn csv_cell(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+fn roster_csv(lines: &[RosterLine]) -> String {
+    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
+    let mut csv = String::from(
+        "\u{feff}no,name,phone,email,status,waitlist_position,enrolled_at,enrollment_id\r\n",
+    );
+    for (i, line) in lines.iter().enumerate() {
+        let cells = [
+            (i + 1).to_string(),
+            line.user.display_name.clone(),
+            line.user.phone.clone().unwrap_or_default(),
+            line.user.email.clone().unwrap_or_default(),
+            line.status.clone(),
+            line.waitlist_position
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            line.created_at.clone(),
+            line.id.clone(),
+        ];
+        csv.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_cell(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push_str("\r\n");
+    }
+    csv
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEnrollmentRequest {
+    status: String,
+}
+
+/// `PATCH /enrollments/{id}`: records `attended` or `no_show`.
+pub async fn update_enrollment(
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateEnrollmentRequest>,
+) -> ApiResult<HttpResponse> {
+    let status = match body.status.trim() {
+        s @ ("attended" | "no_show") => s.to_string(),
+        _ => return Err(ApiError::field("status", "invalid_value")),
+    };
+    let id = path.into_inner();
+    let updated: Enrollment = with_db(&pool, move |conn| {
+        let enrollment = enrollments::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let session =
+            course_sessions::find(conn, &enrollment.session_id)?.ok_or(ApiError::NotFound)?;
+        ensure_manages(conn, &user, &session.center_id)?;
+        enrollments::mark_attendance(conn, &id, &status)?.map_err(|refusal| match refusal {
+            AttendanceRefusal::NotFound => ApiError::NotFound,
+            AttendanceRefusal::NotConfirmed => ApiError::Conflict("enrollment_not_confirmed"),
+            AttendanceRefusal::SessionCancelled => ApiError::Conflict("session_not_scheduled"),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentView::new(&updated, None)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("สมศรี"), "สมศรี");
+        assert_eq!(csv_cell("a,b"), "\"a,b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_cell("+66812345678"), "'+66812345678");
+    }
+}

@@ -1,0 +1,125 @@
+//! Parsing shared by several handlers: times, locations, and who may manage a center.
+
+use chrono::{DateTime, NaiveDateTime};
+
+use crate::auth::AuthUser;
+use crate::db::{self, DbConn};
+use crate::domain::{Coordinates, Role};
+use crate::error::{ApiError, FieldError};
+use crate::models::centers;
+
+/// Largest search radius, in kilometres.
+pub const MAX_RADIUS_KM: f64 = 100.0;
+/// Radius used when a location is given without one.
+pub const DEFAULT_RADIUS_KM: f64 = 25.0;
+
+/// An RFC 3339 timestamp with offset, as UTC. A `+` that arrived as a space (an
+/// unencoded `+` in a query string) is read as `+`.
+pub fn parse_time(raw: &str) -> Result<NaiveDateTime, &'static str> {
+    let raw = raw.trim();
+    DateTime::parse_from_rfc3339(raw)
+        .or_else(|_| DateTime::parse_from_rfc3339(&raw.replace(' ', "+")))
+        .map(|t| db::truncate_micros(t.naive_utc()))
+        .map_err(|_| "invalid_timestamp")
+}
+
+/// A search origin and radius from optional `lat`, `lon`, `radius_km` parameters.
+pub fn parse_near(
+    lat: Option<f64>,
+    lon: Option<f64>,
+    radius_km: Option<f64>,
+) -> Result<Option<(Coordinates, f64)>, ApiError> {
+    let (lat, lon) = match (lat, lon) {
+        (None, None) => {
+            if radius_km.is_some() {
+                return Err(ApiError::Validation(vec![
+                    FieldError::new("lat", "required"),
+                    FieldError::new("lon", "required"),
+                ]));
+            }
+            return Ok(None);
+        }
+        (Some(_), None) => return Err(ApiError::field("lon", "required")),
+        (None, Some(_)) => return Err(ApiError::field("lat", "required")),
+        (Some(lat), Some(lon)) => (lat, lon),
+    };
+    let origin =
+        Coordinates::new(lat, lon).map_err(|(field, code)| ApiError::field(field, code))?;
+    let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
+    if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
+        return Err(ApiError::field("radius_km", "out_of_range"));
+    }
+    Ok(Some((origin, radius)))
+}
+
+/// Admins manage every center; staff only the centers they are assigned to.
+pub fn ensure_manages(conn: &mut DbConn, user: &AuthUser, center_id: &str) -> Result<(), ApiError> {
+    match user.role {
+        Role::Admin => Ok(()),
+        Role::Staff if centers::is_staff_of(conn, &user.id, center_id)? => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// A trimmed text of 1..=`max` characters without control characters.
+pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err("required");
+    }
+    if text.chars().count() > max {
+        return Err("too_long");
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err("invalid_value");
+    }
+    Ok(text.to_string())
+}
+
+/// Like `required_text`, but empty means "none".
+pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, &'static str> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => required_text(text, max).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_need_an_offset_and_become_utc() {
+        let t = parse_time("2026-12-01T09:00:00+07:00").unwrap();
+        assert_eq!(t.to_string(), "2026-12-01 02:00:00");
+        assert_eq!(parse_time("2026-12-01T09:00:00 07:00").unwrap(), t);
+        assert_eq!(parse_time("2026-12-01T02:00:00Z").unwrap(), t);
+        for bad in [
+            "2026-12-01T09:00:00",
+            "2026-12-01",
+            "tomorrow",
+            "2026-13-01T00:00:00Z",
+            "",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn locations_and_radii_are_checked() {
+        assert!(parse_near(None, None, None).unwrap().is_none());
+        assert_eq!(
+            parse_near(Some(13.7), Some(100.5), None)
+                .unwrap()
+                .unwrap()
+                .1,
+            25.0
+        );
+        assert!(parse_near(Some(13.7), None, None).is_err());
+        assert!(parse_near(None, None, Some(10.0)).is_err());
+        assert!(parse_near(Some(91.0), Some(100.5), None).is_err());
+        assert!(parse_near(Some(13.7), Some(100.5), Some(100.1)).is_err());
+        assert!(parse_near(Some(13.7), Some(100.5), Some(0.0)).is_err());
+        assert!(parse_near(Some(13.7), Some(100.5), Some(100.0)).is_ok());
+    }
+}

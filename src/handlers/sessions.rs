@@ -1,0 +1,380 @@
+//! Course sessions: browsing (anyone), and creating, rescheduling, resizing and
+//! cancelling (staff of the session's center, or admins).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use crate::auth::StaffUser;
+use crate::db::{self, DbConn, DbPool};
+use crate::directory::CenterDirectory;
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::pagination::{page_limit, Page};
+use crate::models::course_sessions::{
+    self, ChangeRefusal, CourseSession, SessionChange, SessionFilter,
+};
+use crate::models::users::new_id;
+use crate::models::{centers, courses};
+
+use super::auth::accept;
+use super::params::{ensure_manages, optional_text, parse_near, parse_time};
+use super::views::SessionView;
+use super::with_db;
+
+/// Largest number of seats a session may have.
+pub const MAX_CAPACITY: i32 = 500;
+
+/// Turns sessions into views, loading their courses and centers in two queries.
+pub fn session_views(
+    conn: &mut DbConn,
+    sessions: &[CourseSession],
+) -> Result<Vec<SessionView>, ApiError> {
+    let mut course_ids: Vec<String> = sessions.iter().map(|s| s.course_id.clone()).collect();
+    let mut center_ids: Vec<String> = sessions.iter().map(|s| s.center_id.clone()).collect();
+    course_ids.sort();
+    course_ids.dedup();
+    center_ids.sort();
+    center_ids.dedup();
+    let courses: HashMap<String, _> = courses::find_many(conn, &course_ids)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    let centers: HashMap<String, _> = centers::find_many(conn, &center_ids)?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    sessions
+        .iter()
+        .map(
+            |s| match (courses.get(&s.course_id), centers.get(&s.center_id)) {
+                (Some(course), Some(center)) => Ok(SessionView::new(s, course, center)),
+                _ => Err(ApiError::Internal(anyhow::anyhow!(
+                    "session {} lost its course or center",
+                    s.id
+                ))),
+            },
+        )
+        .collect()
+}
+
+fn session_view(conn: &mut DbConn, session: &CourseSession) -> Result<SessionView, ApiError> {
+    session_views(conn, std::slice::from_ref(session))?
+        .pop()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no view for session {}", session.id)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListSessionsQuery {
+    center_id: Option<String>,
+    course_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    radius_km: Option<f64>,
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn encode_cursor(starts_at: NaiveDateTime, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("s:{}:{id}", starts_at.and_utc().timestamp_micros()))
+}
+
+fn decode_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    let invalid = || ApiError::field("cursor", "invalid_cursor");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
+        .map_err(|_| invalid())?;
+    let rest = text.strip_prefix("s:").ok_or_else(invalid)?;
+    let (micros, id) = rest.split_once(':').ok_or_else(invalid)?;
+    let micros: i64 = micros.parse().map_err(|_| invalid())?;
+    let starts_at = chrono::DateTime::from_timestamp_micros(micros)
+        .ok_or_else(invalid)?
+        .naive_utc();
+    Ok((starts_at, id.to_string()))
+}
+
+/// `GET /sessions`: upcoming sessions (from now, unless `from` says otherwise), soonest
+/// first, filtered by center, course, time range, status and nearness.
+pub async fn list_sessions(
+    pool: web::Data<DbPool>,
+    directory: web::Data<Arc<CenterDirectory>>,
+    QueryParams(query): QueryParams<ListSessionsQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let mut errors = Vec::new();
+    let from = query
+        .from
+        .as_deref()
+        .map(|t| accept(&mut errors, "from", parse_time(t)));
+    let to = query
+        .to
+        .as_deref()
+        .map(|t| accept(&mut errors, "to", parse_time(t)));
+    let status = query.status.as_deref().map(|s| {
+        accept(
+            &mut errors,
+            "status",
+            ["scheduled", "cancelled", "completed"]
+                .into_iter()
+                .find(|v| *v == s)
+                .map(str::to_string)
+                .ok_or("invalid_value"),
+        )
+    });
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (from, to, status) = (from.flatten(), to.flatten(), status.flatten());
+    if let (Some(from), Some(to)) = (from, to) {
+        if from >= to {
+            return Err(ApiError::field("to", "ends_before_start"));
+        }
+    }
+    let near = parse_near(query.lat, query.lon, query.radius_km)?;
+    let mut center_ids: Option<Vec<String>> = query.center_id.map(|id| vec![id]);
+    if let Some((origin, radius)) = near {
+        let nearby: Vec<String> = directory
+            .snapshot()
+            .within(origin, radius)
+            .into_iter()
+            .map(|(c, _)| c.id.clone())
+            .collect();
+        center_ids = Some(match center_ids {
+            Some(wanted) => wanted
+                .into_iter()
+                .filter(|id| nearby.contains(id))
+                .collect(),
+            None => nearby,
+        });
+    }
+    let filter = SessionFilter {
+        center_ids,
+        course_id: query.course_id,
+        from: Some(from.unwrap_or_else(db::now)),
+        to,
+        status,
+        after: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let page = with_db(&pool, move |conn| {
+        let mut rows = course_sessions::list(conn, &filter)?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|s| encode_cursor(s.starts_at, &s.id))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: session_views(conn, &rows)?,
+            next_cursor,
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// `GET /sessions/{id}`
+pub async fn get_session(
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let view = with_db(&pool, move |conn| {
+        let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        session_view(conn, &session)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSessionRequest {
+    course_id: String,
+    starts_at: String,
+    ends_at: String,
+    capacity: i32,
+    instructor: Option<String>,
+    room: Option<String>,
+}
+
+fn parse_capacity(capacity: i32) -> Result<i32, &'static str> {
+    if (1..=MAX_CAPACITY).contains(&capacity) {
+        Ok(capacity)
+    } else {
+        Err("out_of_range")
+    }
+}
+
+/// Start and end of a session: the start in the future, the end after it, at most a week.
+fn check_times(starts_at: NaiveDateTime, ends_at: NaiveDateTime, errors: &mut Vec<FieldError>) {
+    if starts_at <= db::now() {
+        errors.push(FieldError::new("starts_at", "must_be_in_future"));
+    }
+    if ends_at <= starts_at {
+        errors.push(FieldError::new("ends_at", "ends_before_start"));
+    } else if ends_at - starts_at > chrono::Duration::days(7) {
+        errors.push(FieldError::new("ends_at", "out_of_range"));
+    }
+}
+
+/// `POST /centers/{id}/sessions`
+pub async fn create_session(
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<CreateSessionRequest>,
+) -> ApiResult<HttpResponse> {
+    let center_id = path.into_inner();
+    let mut errors = Vec::new();
+    let starts_at = accept(&mut errors, "starts_at", parse_time(&body.starts_at));
+    let ends_at = accept(&mut errors, "ends_at", parse_time(&body.ends_at));
+    let capacity = accept(&mut errors, "capacity", parse_capacity(body.capacity));
+    let instructor = accept(
+        &mut errors,
+        "instructor",
+        optional_text(body.instructor.as_deref(), 100),
+    );
+    let room = accept(
+        &mut errors,
+        "room",
+        optional_text(body.room.as_deref(), 100),
+    );
+    if let (Some(s), Some(e)) = (starts_at, ends_at) {
+        check_times(s, e, &mut errors);
+    }
+    let (Some(starts_at), Some(ends_at), Some(capacity), Some(instructor), Some(room), true) = (
+        starts_at,
+        ends_at,
+        capacity,
+        instructor,
+        room,
+        errors.is_empty(),
+    ) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let view = with_db(&pool, move |conn| {
+        let center = centers::find(conn, &center_id)?.ok_or(ApiError::NotFound)?;
+        ensure_manages(conn, &user, &center.id)?;
+        if center.status != "active" {
+            return Err(ApiError::Conflict("center_not_active"));
+        }
+        if courses::find(conn, &body.course_id)?.is_none() {
+            return Err(ApiError::field("course_id", "unknown_course"));
+        }
+        let now = db::now();
+        let session = CourseSession {
+            id: new_id(),
+            center_id: center.id,
+            course_id: body.course_id,
+            starts_at,
+            ends_at,
+            capacity,
+            seats_taken: 0,
+            waitlist_count: 0,
+            waitlist_seq: 0,
+            instructor,
+            room,
+            status: "scheduled".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        course_sessions::insert(conn, &session)?;
+        session_view(conn, &session)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSessionRequest {
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    capacity: Option<i32>,
+    #[serde(default, deserialize_with = "super::me::nullable")]
+    instructor: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::me::nullable")]
+    room: Option<Option<String>>,
+}
+
+fn refusal_error(refusal: ChangeRefusal) -> ApiError {
+    match refusal {
+        ChangeRefusal::NotFound => ApiError::NotFound,
+        ChangeRefusal::NotScheduled => ApiError::Conflict("session_not_scheduled"),
+        ChangeRefusal::EndsBeforeStart => ApiError::field("ends_at", "ends_before_start"),
+        ChangeRefusal::CapacityBelowSeatsTaken => ApiError::Conflict("capacity_below_seats_taken"),
+    }
+}
+
+/// `PATCH /sessions/{id}`: reschedule, resize (never below the seats taken; added seats
+/// go to the waitlist at once), or change instructor and room.
+pub async fn update_session(
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+    JsonBody(body): JsonBody<UpdateSessionRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Vec::new();
+    let change = SessionChange {
+        starts_at: body
+            .starts_at
+            .as_deref()
+            .and_then(|t| accept(&mut errors, "starts_at", parse_time(t))),
+        ends_at: body
+            .ends_at
+            .as_deref()
+            .and_then(|t| accept(&mut errors, "ends_at", parse_time(t))),
+        capacity: body
+            .capacity
+            .and_then(|c| accept(&mut errors, "capacity", parse_capacity(c))),
+        // Absent: leave alone; null or empty: clear; text: set.
+        instructor: body
+            .instructor
+            .and_then(|i| accept(&mut errors, "instructor", optional_text(i.as_deref(), 100))),
+        room: body
+            .room
+            .and_then(|r| accept(&mut errors, "room", optional_text(r.as_deref(), 100))),
+    };
+    if change.starts_at.is_some_and(|s| s <= db::now()) {
+        errors.push(FieldError::new("starts_at", "must_be_in_future"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let id = path.into_inner();
+    let view = with_db(&pool, move |conn| {
+        let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        ensure_manages(conn, &user, &session.center_id)?;
+        let changed = course_sessions::change(conn, &id, change)?.map_err(refusal_error)?;
+        session_view(conn, &changed.session)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `POST /sessions/{id}/cancel`
+pub async fn cancel_session(
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let view = with_db(&pool, move |conn| {
+        let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        ensure_manages(conn, &user, &session.center_id)?;
+        let cancelled = course_sessions::cancel(conn, &id)?
+            .ok_or(ApiError::NotFound)?
+            .map_err(refusal_error)?;
+        session_view(conn, &cancelled)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}

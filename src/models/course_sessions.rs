@@ -1,0 +1,227 @@
+//! Course sessions: a course held at a center at a time, with a capacity.
+//!
+//! Locking rule: every change to a session's seats or enrollments first updates the
+//! session row (`lock_session`), so on PostgreSQL all such changes to one session are
+//! serialised in the same order and cannot deadlock; SQLite's immediate transactions
+//! serialise them anyway.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{self, DbConn};
+use crate::schema::course_sessions;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = course_sessions)]
+pub struct CourseSession {
+    pub id: String,
+    pub center_id: String,
+    pub course_id: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub capacity: i32,
+    pub seats_taken: i32,
+    pub waitlist_count: i32,
+    pub waitlist_seq: i32,
+    pub instructor: Option<String>,
+    pub room: Option<String>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl CourseSession {
+    pub fn seats_left(&self) -> i32 {
+        (self.capacity - self.seats_taken).max(0)
+    }
+}
+
+pub fn insert(conn: &mut DbConn, session: &CourseSession) -> QueryResult<()> {
+    diesel::insert_into(course_sessions::table)
+        .values(session)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_many(conn: &mut DbConn, rows: &[CourseSession]) -> QueryResult<usize> {
+    db::write_transaction(conn, |conn| {
+        let mut inserted = 0;
+        for chunk in rows.chunks(500) {
+            inserted += crate::insert_batch!(conn, course_sessions::table, chunk)?;
+        }
+        Ok(inserted)
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CourseSession>> {
+    course_sessions::table
+        .find(id)
+        .select(CourseSession::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Takes the session's row lock for the rest of the transaction (see the module notes).
+pub fn lock_session(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let touched = diesel::update(course_sessions::table.find(id))
+        .set(course_sessions::updated_at.eq(db::now()))
+        .execute(conn)?;
+    Ok(touched == 1)
+}
+
+#[derive(Debug, Default)]
+pub struct SessionFilter {
+    /// Only sessions at these centers (`Some(empty)` matches nothing).
+    pub center_ids: Option<Vec<String>>,
+    pub course_id: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+    pub status: Option<String>,
+    /// Keyset pagination: after this (starts_at, id).
+    pub after: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Sessions by start time (then ID).
+pub fn list(conn: &mut DbConn, filter: &SessionFilter) -> QueryResult<Vec<CourseSession>> {
+    let mut query = course_sessions::table
+        .select(CourseSession::as_select())
+        .order((course_sessions::starts_at.asc(), course_sessions::id.asc()))
+        .limit(filter.limit)
+        .into_boxed();
+    if let Some(ids) = &filter.center_ids {
+        query = query.filter(course_sessions::center_id.eq_any(ids.clone()));
+    }
+    if let Some(course) = &filter.course_id {
+        query = query.filter(course_sessions::course_id.eq(course));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(course_sessions::starts_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(course_sessions::starts_at.lt(to));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(course_sessions::status.eq(status));
+    }
+    if let Some((starts_at, id)) = &filter.after {
+        query = query.filter(
+            course_sessions::starts_at
+                .gt(*starts_at)
+                .or(course_sessions::starts_at
+                    .eq(*starts_at)
+                    .and(course_sessions::id.gt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+/// A requested change to a session.
+#[derive(Debug, Default, Clone)]
+pub struct SessionChange {
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub capacity: Option<i32>,
+    pub instructor: Option<Option<String>>,
+    pub room: Option<Option<String>>,
+}
+
+/// Why a session could not be changed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ChangeRefusal {
+    NotFound,
+    /// Cancelled or completed sessions stay as they were.
+    NotScheduled,
+    EndsBeforeStart,
+    CapacityBelowSeatsTaken,
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = course_sessions)]
+struct SessionUpdate {
+    starts_at: Option<NaiveDateTime>,
+    ends_at: Option<NaiveDateTime>,
+    capacity: Option<i32>,
+    instructor: Option<Option<String>>,
+    room: Option<Option<String>>,
+    updated_at: NaiveDateTime,
+}
+
+/// What a change did: the session after it, whether its time moved, and who was promoted
+/// from the waitlist by added capacity.
+#[derive(Debug)]
+pub struct Changed {
+    pub session: CourseSession,
+    pub rescheduled: bool,
+    pub promoted: Vec<crate::models::enrollments::Enrollment>,
+}
+
+pub fn change(
+    conn: &mut DbConn,
+    id: &str,
+    change: SessionChange,
+) -> QueryResult<Result<Changed, ChangeRefusal>> {
+    db::write_transaction(conn, |conn| {
+        if !lock_session(conn, id)? {
+            return Ok(Err(ChangeRefusal::NotFound));
+        }
+        let Some(current) = find(conn, id)? else {
+            return Ok(Err(ChangeRefusal::NotFound));
+        };
+        if current.status != "scheduled" {
+            return Ok(Err(ChangeRefusal::NotScheduled));
+        }
+        let starts_at = change.starts_at.unwrap_or(current.starts_at);
+        let ends_at = change.ends_at.unwrap_or(current.ends_at);
+        if starts_at >= ends_at {
+            return Ok(Err(ChangeRefusal::EndsBeforeStart));
+        }
+        if change.capacity.is_some_and(|c| c < current.seats_taken) {
+            return Ok(Err(ChangeRefusal::CapacityBelowSeatsTaken));
+        }
+        let rescheduled = starts_at != current.starts_at || ends_at != current.ends_at;
+        diesel::update(course_sessions::table.find(id))
+            .set(&SessionUpdate {
+                starts_at: change.starts_at,
+                ends_at: change.ends_at,
+                capacity: change.capacity,
+                instructor: change.instructor,
+                room: change.room,
+                updated_at: db::now(),
+            })
+            .execute(conn)?;
+        let promoted = crate::models::enrollments::promote_waitlist_heads(conn, id)?;
+        let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        Ok(Ok(Changed {
+            session,
+            rescheduled,
+            promoted,
+        }))
+    })
+}
+
+/// Cancels a scheduled session. Returns `None` if there is no such session, and the
+/// session unchanged if it was not scheduled.
+pub fn cancel(
+    conn: &mut DbConn,
+    id: &str,
+) -> QueryResult<Option<Result<CourseSession, ChangeRefusal>>> {
+    db::write_transaction(conn, |conn| {
+        if !lock_session(conn, id)? {
+            return Ok(None);
+        }
+        let updated = diesel::update(
+            course_sessions::table
+                .find(id)
+                .filter(course_sessions::status.eq("scheduled")),
+        )
+        .set(course_sessions::status.eq("cancelled"))
+        .execute(conn)?;
+        let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        Ok(Some(if updated == 1 {
+            Ok(session)
+        } else {
+            Err(ChangeRefusal::NotScheduled)
+        }))
+    })
+}
