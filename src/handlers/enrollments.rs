@@ -67,6 +67,8 @@ pub async fn enroll(
         hasher.update(body.trim_ascii());
         format!("{:x}", hasher.finalize())
     };
+    let (user_id, replay_key, replay_fingerprint) =
+        (user.id.clone(), key.clone(), fingerprint.clone());
     let answer = with_db(&pool, move |conn| {
         db::write_transaction(conn, |conn| {
             if let Some(key) = &key {
@@ -97,8 +99,28 @@ pub async fn enroll(
             Ok((201, body, false))
         })
     })
-    .await?;
-    let (status, body, replayed) = answer;
+    .await;
+    // Two tries with one key racing on PostgreSQL: the loser finds the person enrolled;
+    // by now the winner's answer is stored, so replay it.
+    let answer = match (answer, replay_key) {
+        (Err(ApiError::Conflict("already_enrolled")), Some(key)) => {
+            let earlier = with_db(&pool, move |conn| {
+                Ok(idempotency::lookup(
+                    conn,
+                    &user_id,
+                    &key,
+                    &replay_fingerprint,
+                )?)
+            })
+            .await?;
+            match earlier {
+                Earlier::Answer { status, body } => Ok((status, body, true)),
+                _ => Err(ApiError::Conflict("already_enrolled")),
+            }
+        }
+        (other, _) => other,
+    };
+    let (status, body, replayed) = answer?;
     let mut response = HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status).map_err(anyhow::Error::from)?,
     );

@@ -329,3 +329,268 @@ pub async fn field_errors(res: reqwest::Response) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A small network built through the API: two active centers with a staff member each,
+/// a course, and an admin.
+pub struct Network {
+    pub admin: Session,
+    pub center_id: String,
+    pub other_center_id: String,
+    pub staff: Session,
+    pub other_staff: Session,
+    pub course_id: String,
+}
+
+/// An RFC 3339 time `hours` from now.
+pub fn hours_from_now(hours: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::hours(hours))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl TestApp {
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.delete(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.put(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.post(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Creates a center as `admin`, near (`lat`, `lon`), and returns its ID.
+    pub async fn center(&self, admin: &Session, code: &str, lat: f64, lon: f64) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/centers",
+                &json!({
+                    "code": code, "name_th": format!("ศูนย์ดิจิทัลชุมชน {code}"), "name_en": format!("{code} Community Digital Center"),
+                    "province": "เชียงใหม่", "district": "เมืองเชียงใหม่", "subdistrict": "สุเทพ", "lat": lat, "lon": lon
+                }),
+                Some(&admin.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    pub async fn course(&self, admin: &Session) -> String {
+        let res = self
+            .post_json(
+                "/api/v1/courses",
+                &json!({
+                    "title_th": "รู้ทันภัยออนไลน์", "title_en": "Online safety", "description_th": "สังเกตลิงก์ปลอม",
+                    "description_en": "Spot fake links.", "category": "online_safety", "level": "beginner", "duration_minutes": 120
+                }),
+                Some(&admin.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    /// Schedules a session two days ahead with `capacity` seats; returns its ID.
+    pub async fn session(
+        &self,
+        token: &str,
+        center_id: &str,
+        course_id: &str,
+        capacity: i64,
+    ) -> String {
+        let res = self
+            .post_json(
+                &format!("/api/v1/centers/{center_id}/sessions"),
+                &json!({ "course_id": course_id, "starts_at": hours_from_now(48), "ends_at": hours_from_now(50), "capacity": capacity }),
+                Some(token),
+            )
+            .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "{}",
+            res.text().await.unwrap_or_default()
+        );
+        res.json::<Value>().await.expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_string()
+    }
+
+    pub async fn network(&self) -> Network {
+        let admin = self.user_with_role("admin").await;
+        let center_id = self.center(&admin, "CDC-T-0001", 18.7883, 98.9853).await;
+        let other_center_id = self.center(&admin, "CDC-T-0002", 18.8053, 98.9503).await;
+        let staff = self.user_with_role("staff").await;
+        let other_staff = self.user_with_role("staff").await;
+        for (center, member) in [(&center_id, &staff), (&other_center_id, &other_staff)] {
+            let res = self
+                .put(
+                    &format!("/api/v1/centers/{center}/staff/{}", member.user_id),
+                    Some(&admin.access),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+        let course_id = self.course(&admin).await;
+        Network {
+            admin,
+            center_id,
+            other_center_id,
+            staff,
+            other_staff,
+            course_id,
+        }
+    }
+
+    pub async fn enroll(&self, session_id: &str, token: &str) -> reqwest::Response {
+        self.post(
+            &format!("/api/v1/sessions/{session_id}/enrollments"),
+            Some(token),
+        )
+        .await
+    }
+
+    /// Many residents at once, created straight in the database with one shared password
+    /// hash (hashing 200 passwords would only slow the test), each with a live login.
+    pub async fn many_residents(&self, n: usize) -> Vec<Session> {
+        let pool = self.pool.clone();
+        let settings = settings_for(self.db.url(), &[]);
+        tokio::task::spawn_blocking(move || {
+            let keys = ocod::auth::TokenKeys::new(&settings).expect("keys");
+            let hash = ocod::auth::password::hash_password("password-123").expect("hash");
+            let mut conn = pool.get().expect("conn");
+            (0..n)
+                .map(|i| {
+                    let now = ocod::db::now();
+                    let user = ocod::models::users::NewUser {
+                        id: ocod::models::users::new_id(),
+                        phone: None,
+                        email: Some(format!(
+                            "resident{i}-{}@test.ocod.th",
+                            uuid::Uuid::now_v7().simple()
+                        )),
+                        password_hash: hash.clone(),
+                        display_name: format!("ผู้เรียน {i}"),
+                        role: "resident".into(),
+                        locale: "th".into(),
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    let user = ocod::models::users::create_user(&mut conn, &user)
+                        .expect("insert")
+                        .expect("unique");
+                    let refresh = ocod::models::sessions::start(
+                        &mut conn,
+                        &user.id,
+                        None,
+                        settings.refresh_token_ttl,
+                    )
+                    .expect("session");
+                    let access = keys
+                        .issue_access(&user.id, &refresh.session_id, ocod::domain::Role::Resident)
+                        .expect("token");
+                    Session {
+                        user_id: user.id,
+                        access,
+                        refresh: refresh.token,
+                    }
+                })
+                .collect()
+        })
+        .await
+        .expect("join")
+    }
+
+    /// Whatever breaks the seat-keeping rules of one session, described; empty when sound.
+    pub async fn seat_violations(&self, session_id: &str) -> Vec<String> {
+        let pool = self.pool.clone();
+        let session_id = session_id.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().expect("conn");
+            let session = ocod::models::course_sessions::find(&mut conn, &session_id)
+                .expect("query")
+                .expect("session");
+            let roster = ocod::models::enrollments::roster(&mut conn, &session_id).expect("roster");
+            let mut problems = Vec::new();
+            let seated = roster
+                .iter()
+                .filter(|e| {
+                    matches!(
+                        e.enrollment.status.as_str(),
+                        "confirmed" | "attended" | "no_show"
+                    )
+                })
+                .count() as i32;
+            let waiting: Vec<_> = roster
+                .iter()
+                .filter(|e| e.enrollment.status == "waitlisted")
+                .collect();
+            if seated != session.seats_taken {
+                problems.push(format!(
+                    "seats_taken is {} but {seated} hold seats",
+                    session.seats_taken
+                ));
+            }
+            if seated > session.capacity {
+                problems.push(format!("{seated} seated in {} seats", session.capacity));
+            }
+            if waiting.len() as i32 != session.waitlist_count {
+                problems.push(format!(
+                    "waitlist_count is {} but {} wait",
+                    session.waitlist_count,
+                    waiting.len()
+                ));
+            }
+            if !waiting.is_empty() && seated < session.capacity {
+                problems.push(format!(
+                    "{} wait while {} seats are free",
+                    waiting.len(),
+                    session.capacity - seated
+                ));
+            }
+            let mut seqs: Vec<i32> = waiting
+                .iter()
+                .filter_map(|e| e.enrollment.waitlist_seq)
+                .collect();
+            let before = seqs.len();
+            seqs.sort();
+            seqs.dedup();
+            if seqs.len() != before || before != waiting.len() {
+                problems.push("waitlist tickets are missing or repeated".into());
+            }
+            let mut people: Vec<&str> = roster
+                .iter()
+                .map(|e| e.enrollment.user_id.as_str())
+                .collect();
+            people.sort();
+            let total = people.len();
+            people.dedup();
+            if people.len() != total {
+                problems.push("someone holds two live enrollments".into());
+            }
+            problems
+        })
+        .await
+        .expect("join")
+    }
+}

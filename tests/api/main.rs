@@ -3,10 +3,15 @@
 
 mod admin;
 mod auth;
+mod authorization;
 mod bad_input;
+mod centers;
 mod cli;
+mod concurrency;
+mod enrollment;
 mod helpers;
 mod me;
 mod openapi;
+mod sessions;
 mod system;
 mod tokens;
