@@ -13,6 +13,7 @@ pub mod handlers;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod maintenance;
 pub mod models;
 pub mod routes;
 pub mod schema;

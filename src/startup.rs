@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress};
@@ -13,6 +14,7 @@ use crate::db::{self, DbPool};
 use crate::directory::CenterDirectory;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
+use crate::maintenance::{self, Housekeeper};
 use crate::routes;
 
 /// A bound, ready-to-run server. Binding to port 0 picks a free port (tests do this).
@@ -20,6 +22,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    housekeeper: Housekeeper,
 }
 
 impl Application {
@@ -34,7 +37,13 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
         let server = serve(listener, pool.clone(), settings)?;
-        Ok(Application { port, server, pool })
+        let housekeeper = maintenance::start(pool.clone(), Duration::from_secs(600))?;
+        Ok(Application {
+            port,
+            server,
+            pool,
+            housekeeper,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -47,6 +56,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM; in-flight requests are allowed to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let _housekeeping_ends_with_the_server = self.housekeeper;
         self.server.await
     }
 }

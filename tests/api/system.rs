@@ -105,3 +105,44 @@ async fn the_database_enforces_foreign_keys_and_sqlite_runs_in_wal_mode() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn housekeeping_forgets_only_what_has_expired() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let alice = app.resident().await;
+    let bob = app.resident().await;
+    let pool = app.pool.clone();
+    let (alice_id, bob_id) = (alice.user_id.clone(), bob.user_id.clone());
+    let removed = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        conn.batch_execute(&format!(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, body, created_at)
+               VALUES ('{alice_id}', 'old', 'h', 201, '{{}}', '2020-01-01 00:00:00'),
+                      ('{alice_id}', 'new', 'h', 201, '{{}}', '2999-01-01 00:00:00');
+             UPDATE refresh_tokens SET expires_at = '2020-01-01 00:00:00'
+               WHERE session_id IN (SELECT id FROM auth_sessions WHERE user_id = '{bob_id}');"
+        ))
+        .unwrap();
+        ocod::maintenance::run_once(&mut conn).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(removed, (1, 1));
+    assert_eq!(app.count("idempotency_keys").await, 1);
+    // Alice's login still refreshes; Bob's expired one does not.
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.post_json(
+                "/api/v1/auth/refresh",
+                &serde_json::json!({ "refresh_token": token }),
+                None,
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(refresh(alice.refresh.clone()).await, StatusCode::OK);
+    assert_eq!(refresh(bob.refresh.clone()).await, StatusCode::UNAUTHORIZED);
+}
