@@ -145,6 +145,7 @@ pub fn demo_centers(seed: u64) -> Vec<NewCenter> {
     {
         let districts = district_names(province, &mut rng);
         for n in 0..count {
+            let code = format!("CDC-{:02}-{:04}", province_index + 1, n + 1);
             let (sub_th, sub_en) = place_name(&mut rng);
             let district = districts[n % districts.len()].clone();
             // Spread around the provincial seat: within ~45 km (~12 km in Bangkok).
@@ -162,8 +163,8 @@ pub fn demo_centers(seed: u64) -> Vec<NewCenter> {
             );
             all.push(NewCenter {
                 id: rng.uuid(),
-                code: format!("CDC-{:02}-{:04}", province_index + 1, n + 1),
-                search_text: centers::search_text(&name_th, &name_en, &district, &sub_th),
+                search_text: centers::search_text(&code, &name_th, &name_en, &district, &sub_th),
+                code,
                 name_th,
                 name_en,
                 province: province.name_th.to_string(),

@@ -311,7 +311,7 @@ pub fn validate_new_center(body: CreateCenterRequest) -> Result<NewCenter, Vec<F
     let now = db::now();
     Ok(NewCenter {
         id: new_id(),
-        search_text: centers::search_text(&name_th, &name_en, &district, &subdistrict),
+        search_text: centers::search_text(&code, &name_th, &name_en, &district, &subdistrict),
         code,
         name_th,
         name_en,

@@ -66,9 +66,9 @@ pub struct CenterChanges {
     pub updated_at: Option<NaiveDateTime>,
 }
 
-/// The text searched by `?q=`: both names, district and subdistrict, lower-cased.
-pub fn search_text(name_th: &str, name_en: &str, district: &str, subdistrict: &str) -> String {
-    format!("{name_th} {name_en} {district} {subdistrict}").to_lowercase()
+/// The text searched by `?q=`: code, both names, district and subdistrict, lower-cased.
+pub fn search_text(code: &str, name_th: &str, name_en: &str, district: &str, subdistrict: &str) -> String {
+    format!("{code} {name_th} {name_en} {district} {subdistrict}").to_lowercase()
 }
 
 fn bump_version(conn: &mut DbConn) -> QueryResult<()> {
@@ -137,6 +137,7 @@ pub fn update(
         };
         // Keep the search text in step with whatever names changed.
         changes.search_text = Some(search_text(
+            changes.code.as_deref().unwrap_or(&current.code),
             changes.name_th.as_deref().unwrap_or(&current.name_th),
             changes.name_en.as_deref().unwrap_or(&current.name_en),
             changes.district.as_deref().unwrap_or(&current.district),
