@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::db::{DbConn, DbPool};
 use crate::domain::{distance_km, Coordinates};
+use crate::handlers::views::CenterView;
 use crate::models::centers::{self, Center};
 
 /// Grid cell size in degrees (about 28 km of latitude).
@@ -20,9 +21,12 @@ const KM_PER_DEGREE_LAT: f64 = 111.32;
 pub struct Snapshot {
     pub version: i64,
     /// Sorted by code.
-    centers: Vec<Arc<Center>>,
+    centers: Vec<Center>,
+    /// Each center's JSON as the API shows it, without the closing brace, so a page is
+    /// assembled by copying bytes (`distance_km` is appended per search).
+    fragments: Vec<String>,
     by_id: HashMap<String, usize>,
-    grid: HashMap<(i32, i32), Vec<usize>>,
+    grid: HashMap<(i32, i32), Vec<u32>>,
 }
 
 fn cell_of(lat: f64, lon: f64) -> (i32, i32) {
@@ -32,26 +36,50 @@ fn cell_of(lat: f64, lon: f64) -> (i32, i32) {
     )
 }
 
+/// A center's JSON without `distance_km` and the closing brace.
+fn fragment(center: &Center) -> anyhow::Result<String> {
+    let full = serde_json::to_string(&CenterView::new(center, None))?;
+    full.strip_suffix(r#","distance_km":null}"#)
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("CenterView must end with distance_km"))
+}
+
 impl Snapshot {
-    pub fn new(version: i64, mut all: Vec<Center>) -> Self {
+    pub fn new(version: i64, mut all: Vec<Center>) -> anyhow::Result<Self> {
         all.sort_by(|a, b| a.code.cmp(&b.code));
-        let centers: Vec<Arc<Center>> = all.into_iter().map(Arc::new).collect();
-        let mut by_id = HashMap::with_capacity(centers.len());
-        let mut grid: HashMap<(i32, i32), Vec<usize>> = HashMap::new();
-        for (i, c) in centers.iter().enumerate() {
+        let fragments = all
+            .iter()
+            .map(fragment)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut by_id = HashMap::with_capacity(all.len());
+        let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
+        for (i, c) in all.iter().enumerate() {
             by_id.insert(c.id.clone(), i);
-            grid.entry(cell_of(c.lat, c.lon)).or_default().push(i);
+            grid.entry(cell_of(c.lat, c.lon))
+                .or_default()
+                .push(i as u32);
         }
-        Snapshot {
+        Ok(Snapshot {
             version,
-            centers,
+            centers: all,
+            fragments,
             by_id,
             grid,
-        }
+        })
     }
 
-    pub fn get(&self, id: &str) -> Option<&Arc<Center>> {
+    pub fn get(&self, id: &str) -> Option<&Center> {
         self.by_id.get(id).map(|&i| &self.centers[i])
+    }
+
+    /// The center at `index` (as returned by `within`; indices follow `all`).
+    pub fn center(&self, index: usize) -> &Center {
+        &self.centers[index]
+    }
+
+    /// The pre-rendered JSON of the center at `index` (see `fragments`).
+    pub fn fragment(&self, index: usize) -> &str {
+        &self.fragments[index]
     }
 
     pub fn len(&self) -> usize {
@@ -62,8 +90,9 @@ impl Snapshot {
         self.centers.is_empty()
     }
 
-    /// Centers within `radius_km` of `origin`, nearest first (ties by ID).
-    pub fn within(&self, origin: Coordinates, radius_km: f64) -> Vec<(Arc<Center>, f64)> {
+    /// Indices of the centers within `radius_km` of `origin` with their distances,
+    /// nearest first (ties by ID).
+    pub fn within(&self, origin: Coordinates, radius_km: f64) -> Vec<(usize, f64)> {
         let d_lat = radius_km / KM_PER_DEGREE_LAT;
         let cos_lat = origin.lat.to_radians().cos().max(0.01);
         let d_lon = (radius_km / (KM_PER_DEGREE_LAT * cos_lat)).min(180.0);
@@ -76,7 +105,7 @@ impl Snapshot {
                     continue;
                 };
                 for &i in members {
-                    let c = &self.centers[i];
+                    let c = &self.centers[i as usize];
                     let d = distance_km(
                         origin,
                         Coordinates {
@@ -85,17 +114,20 @@ impl Snapshot {
                         },
                     );
                     if d <= radius_km {
-                        found.push((Arc::clone(c), d));
+                        found.push((i as usize, d));
                     }
                 }
             }
         }
-        found.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.id.cmp(&b.0.id)));
+        found.sort_by(|a, b| {
+            a.1.total_cmp(&b.1)
+                .then_with(|| self.centers[a.0].id.cmp(&self.centers[b.0].id))
+        });
         found
     }
 
     /// Every center, by code.
-    pub fn all(&self) -> &[Arc<Center>] {
+    pub fn all(&self) -> &[Center] {
         &self.centers
     }
 }
@@ -135,7 +167,7 @@ impl CenterDirectory {
 
     fn load(conn: &mut DbConn) -> anyhow::Result<Snapshot> {
         let (version, all) = centers::load_all(conn)?;
-        Ok(Snapshot::new(version, all))
+        Snapshot::new(version, all)
     }
 
     /// The copy to answer from; cheap (one reference count).
@@ -218,7 +250,7 @@ mod tests {
                 )
             })
             .collect();
-        let snapshot = Snapshot::new(1, all.clone());
+        let snapshot = Snapshot::new(1, all.clone()).unwrap();
         for (lat, lon, radius) in [
             (13.75, 100.5, 25.0),
             (18.79, 98.98, 100.0),
@@ -246,10 +278,43 @@ mod tests {
             let got: Vec<(String, f64)> = snapshot
                 .within(origin, radius)
                 .into_iter()
-                .map(|(c, d)| (c.id.clone(), d))
+                .map(|(i, d)| (snapshot.center(i).id.clone(), d))
                 .collect();
             assert_eq!(got, expected, "around {lat},{lon} within {radius} km");
             assert!(!got.is_empty() || radius < 10.0);
         }
+    }
+}
+
+#[cfg(test)]
+mod fragment_tests {
+    use super::*;
+
+    #[test]
+    fn a_fragment_plus_distance_is_exactly_the_center_view() {
+        let t = chrono::NaiveDateTime::default();
+        let c = Center {
+            id: "id-1".into(),
+            code: "CDC-1".into(),
+            name_th: "ศูนย์ \"ทดสอบ\"".into(),
+            name_en: "Test".into(),
+            province: "เลย".into(),
+            district: "d".into(),
+            subdistrict: "s".into(),
+            lat: 17.5,
+            lon: 101.7,
+            status: "active".into(),
+            phone: None,
+            opening_hours: Some("จ.–ศ.".into()),
+            search_text: "x".into(),
+            created_at: t,
+            updated_at: t,
+        };
+        let assembled = format!("{},\"distance_km\":1.25}}", fragment(&c).unwrap());
+        let expected = serde_json::to_value(CenterView::new(&c, Some(1.25))).unwrap();
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&assembled).unwrap(),
+            expected
+        );
     }
 }

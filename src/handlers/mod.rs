@@ -12,7 +12,7 @@ mod params;
 pub mod reports;
 pub mod sessions;
 pub mod system;
-mod views;
+pub mod views;
 
 use actix_web::web;
 

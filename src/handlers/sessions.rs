@@ -140,11 +140,11 @@ pub async fn list_sessions(
     let near = parse_near(query.lat, query.lon, query.radius_km)?;
     let mut center_ids: Option<Vec<String>> = query.center_id.map(|id| vec![id]);
     if let Some((origin, radius)) = near {
-        let nearby: Vec<String> = directory
-            .snapshot()
+        let snapshot = directory.snapshot();
+        let nearby: Vec<String> = snapshot
             .within(origin, radius)
             .into_iter()
-            .map(|(c, _)| c.id.clone())
+            .map(|(i, _)| snapshot.center(i).id.clone())
             .collect();
         center_ids = Some(match center_ids {
             Some(wanted) => wanted

@@ -75,7 +75,8 @@ use crate::models::course_sessions::CourseSession;
 use crate::models::courses::Course;
 use crate::models::enrollments::Enrollment;
 
-/// A center as everyone sees it. `distance_km` is set when the search had a location.
+/// A center as everyone sees it. `distance_km` is set when the search had a location;
+/// it must stay the last field (the directory pre-renders everything before it).
 #[derive(Debug, Serialize)]
 pub struct CenterView {
     pub id: String,

@@ -67,7 +67,13 @@ pub struct CenterChanges {
 }
 
 /// The text searched by `?q=`: code, both names, district and subdistrict, lower-cased.
-pub fn search_text(code: &str, name_th: &str, name_en: &str, district: &str, subdistrict: &str) -> String {
+pub fn search_text(
+    code: &str,
+    name_th: &str,
+    name_en: &str,
+    district: &str,
+    subdistrict: &str,
+) -> String {
     format!("{code} {name_th} {name_en} {district} {subdistrict}").to_lowercase()
 }
 
