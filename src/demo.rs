@@ -8,7 +8,7 @@ use chrono_tz::Asia::Bangkok;
 
 use crate::db::{self, DbConn};
 use crate::domain::{Province, PROVINCES};
-use crate::models::centers::{self, NewCenter};
+use crate::models::centers::{self, Center};
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
 
@@ -134,7 +134,7 @@ fn centers_per_province(total: usize) -> Vec<usize> {
 }
 
 /// The demo centers, deterministic for a seed.
-pub fn demo_centers(seed: u64) -> Vec<NewCenter> {
+pub fn demo_centers(seed: u64) -> Vec<Center> {
     let mut rng = DemoRng::new(seed);
     let now = db::now();
     let mut all = Vec::with_capacity(DEMO_CENTERS);
@@ -161,7 +161,7 @@ pub fn demo_centers(seed: u64) -> Vec<NewCenter> {
                 [2, 3, 4, 5, 7][province_index % 5],
                 rng.below(10_000_000)
             );
-            all.push(NewCenter {
+            all.push(Center {
                 id: rng.uuid(),
                 search_text: centers::search_text(&code, &name_th, &name_en, &district, &sub_th),
                 code,
@@ -379,7 +379,7 @@ pub fn demo_courses(seed: u64) -> Vec<Course> {
 /// Two sessions at every active center over the four weeks after `today` (Bangkok time).
 pub fn demo_sessions(
     seed: u64,
-    centers: &[NewCenter],
+    centers: &[Center],
     courses: &[Course],
     today: NaiveDate,
 ) -> Vec<CourseSession> {
@@ -432,7 +432,7 @@ pub struct Loaded {
     pub courses: usize,
     pub sessions: usize,
     /// The center the demo staff member is assigned to (the first active one in Chiang Mai).
-    pub staff_center: Option<NewCenter>,
+    pub staff_center: Option<Center>,
 }
 
 /// Loads centers, courses and sessions into an empty network.
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_network_and_another_seed_another() {
-        let strip = |cs: Vec<NewCenter>| {
+        let strip = |cs: Vec<Center>| {
             cs.into_iter()
                 .map(|c| (c.id, c.code, c.name_th, c.lat, c.lon, c.status))
                 .collect::<Vec<_>>()

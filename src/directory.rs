@@ -25,7 +25,6 @@ pub struct Snapshot {
     /// Each center's JSON as the API shows it, without the closing brace, so a page is
     /// assembled by copying bytes (`distance_km` is appended per search).
     fragments: Vec<String>,
-    by_id: HashMap<String, usize>,
     grid: HashMap<(i32, i32), Vec<u32>>,
 }
 
@@ -51,10 +50,8 @@ impl Snapshot {
             .iter()
             .map(fragment)
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut by_id = HashMap::with_capacity(all.len());
         let mut grid: HashMap<(i32, i32), Vec<u32>> = HashMap::new();
         for (i, c) in all.iter().enumerate() {
-            by_id.insert(c.id.clone(), i);
             grid.entry(cell_of(c.lat, c.lon))
                 .or_default()
                 .push(i as u32);
@@ -63,13 +60,8 @@ impl Snapshot {
             version,
             centers: all,
             fragments,
-            by_id,
             grid,
         })
-    }
-
-    pub fn get(&self, id: &str) -> Option<&Center> {
-        self.by_id.get(id).map(|&i| &self.centers[i])
     }
 
     /// The center at `index` (as returned by `within`; indices follow `all`).

@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use crate::domain::Locale;
 use crate::handlers::centers::{validate_new_center, CreateCenterRequest};
 use crate::i18n::message;
-use crate::models::centers::{self, NewCenter};
+use crate::models::centers::{self, Center};
 use crate::schema::centers as centers_t;
 
 const REQUIRED: [&str; 8] = [
@@ -62,7 +62,7 @@ pub fn import_centers(
     }
     let column = |name: &str| headers.iter().position(|h| h == name);
 
-    let mut rows: Vec<(u64, NewCenter)> = Vec::new();
+    let mut rows: Vec<(u64, Center)> = Vec::new();
     let mut seen_codes: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
         let record = match record {
@@ -135,6 +135,6 @@ pub fn import_centers(
         });
         return Ok(Err(problems));
     }
-    let centers_list: Vec<NewCenter> = rows.into_iter().map(|(_, c)| c).collect();
+    let centers_list: Vec<Center> = rows.into_iter().map(|(_, c)| c).collect();
     Ok(Ok(centers::insert_many(conn, &centers_list)?))
 }

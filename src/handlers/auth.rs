@@ -173,7 +173,7 @@ pub async fn login(
                 code: "too_many_login_attempts",
                 retry_after_secs,
             }),
-            Admission::Allowed { .. } => Ok(users::find_by_login(conn, &key)?),
+            Admission::Allowed => Ok(users::find_by_login(conn, &key)?),
         }
     })
     .await?;

@@ -16,7 +16,7 @@ use crate::domain::{find_province, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::page_limit;
-use crate::models::centers::{self, AssignOutcome, CenterChanges, DeleteOutcome, NewCenter};
+use crate::models::centers::{self, AssignOutcome, Center, CenterChanges, DeleteOutcome};
 use crate::models::users::new_id;
 
 use super::auth::accept;
@@ -254,7 +254,7 @@ fn parse_center_phone(raw: Option<&str>) -> Result<Option<String>, &'static str>
 }
 
 /// Checks a whole new center, collecting every problem.
-pub fn validate_new_center(body: CreateCenterRequest) -> Result<NewCenter, Vec<FieldError>> {
+pub fn validate_new_center(body: CreateCenterRequest) -> Result<Center, Vec<FieldError>> {
     let mut errors = Vec::new();
     let code = accept(&mut errors, "code", parse_center_code(&body.code));
     let name_th = accept(&mut errors, "name_th", required_text(&body.name_th, 200));
@@ -326,7 +326,7 @@ pub fn validate_new_center(body: CreateCenterRequest) -> Result<NewCenter, Vec<F
         return Err(errors);
     };
     let now = db::now();
-    Ok(NewCenter {
+    Ok(Center {
         id: new_id(),
         search_text: centers::search_text(&code, &name_th, &name_en, &district, &subdistrict),
         code,

@@ -7,29 +7,9 @@ use diesel::prelude::*;
 use crate::db::{self, DbConn};
 use crate::schema::{center_staff, centers, course_sessions, data_versions, users};
 
-#[derive(Debug, Clone, Queryable, Selectable, PartialEq)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
 #[diesel(table_name = centers)]
 pub struct Center {
-    pub id: String,
-    pub code: String,
-    pub name_th: String,
-    pub name_en: String,
-    pub province: String,
-    pub district: String,
-    pub subdistrict: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub status: String,
-    pub phone: Option<String>,
-    pub opening_hours: Option<String>,
-    pub search_text: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = centers)]
-pub struct NewCenter {
     pub id: String,
     pub code: String,
     pub name_th: String,
@@ -120,7 +100,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Center>> 
 }
 
 /// Inserts centers in one transaction (a unique violation rolls back all of them).
-pub fn insert_many(conn: &mut DbConn, rows: &[NewCenter]) -> QueryResult<usize> {
+pub fn insert_many(conn: &mut DbConn, rows: &[Center]) -> QueryResult<usize> {
     db::write_transaction(conn, |conn| {
         let mut inserted = 0;
         for chunk in rows.chunks(500) {

@@ -13,8 +13,8 @@ use crate::schema::login_failures;
 /// Whether an attempt may go ahead.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Admission {
-    /// Go ahead; `attempt_id` identifies the recorded attempt.
-    Allowed { attempt_id: i64 },
+    /// Go ahead (the attempt is recorded).
+    Allowed,
     /// Locked out; try again after this many seconds.
     Locked { retry_after_secs: u64 },
 }
@@ -49,7 +49,7 @@ pub fn admit(
         .order(login_failures::failed_at.asc())
         .load(conn)?;
     if recent.len() as u64 <= u64::from(max_failures) {
-        return Ok(Admission::Allowed { attempt_id });
+        return Ok(Admission::Allowed);
     }
     // Over the limit: this attempt does not count, it is refused.
     diesel::delete(login_failures::table.find(attempt_id)).execute(conn)?;

@@ -201,11 +201,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.get(self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.expect("request")
+        self.send(reqwest::Method::GET, path, token).await
     }
 
     pub async fn register(&self, body: Value) -> reqwest::Response {
@@ -348,28 +344,30 @@ pub fn hours_from_now(hours: i64) -> String {
 }
 
 impl TestApp {
-    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.delete(self.url(path));
+    /// A request without a body, with the bearer token if given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
         req.send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, token).await
     }
 
     pub async fn put(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.put(self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.expect("request")
+        self.send(reqwest::Method::PUT, path, token).await
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>) -> reqwest::Response {
-        let mut req = self.client.post(self.url(path));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.expect("request")
+        self.send(reqwest::Method::POST, path, token).await
     }
 
     /// Creates a center as `admin`, near (`lat`, `lon`), and returns its ID.
