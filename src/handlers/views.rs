@@ -196,7 +196,7 @@ impl SessionView {
             capacity: s.capacity,
             seats_left: s.seats_left(),
             waitlist_count: s.waitlist_count,
-            status: s.status.clone(),
+            status: s.status_at(crate::db::now()).to_string(),
             instructor: s.instructor.clone(),
             room: s.room.clone(),
         }

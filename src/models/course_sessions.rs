@@ -34,6 +34,16 @@ impl CourseSession {
     pub fn seats_left(&self) -> i32 {
         (self.capacity - self.seats_taken).max(0)
     }
+
+    /// `completed` once a scheduled session has ended; the stored status only records
+    /// what people did (schedule, cancel), time does the rest.
+    pub fn status_at(&self, now: NaiveDateTime) -> &str {
+        if self.status == "scheduled" && self.ends_at <= now {
+            "completed"
+        } else {
+            &self.status
+        }
+    }
 }
 
 pub fn insert(conn: &mut DbConn, session: &CourseSession) -> QueryResult<()> {
@@ -101,8 +111,20 @@ pub fn list(conn: &mut DbConn, filter: &SessionFilter) -> QueryResult<Vec<Course
     if let Some(to) = filter.to {
         query = query.filter(course_sessions::starts_at.lt(to));
     }
-    if let Some(status) = &filter.status {
-        query = query.filter(course_sessions::status.eq(status));
+    let now = db::now();
+    match filter.status.as_deref() {
+        None => {}
+        Some("completed") => {
+            query = query
+                .filter(course_sessions::status.eq("scheduled"))
+                .filter(course_sessions::ends_at.le(now))
+        }
+        Some("scheduled") => {
+            query = query
+                .filter(course_sessions::status.eq("scheduled"))
+                .filter(course_sessions::ends_at.gt(now))
+        }
+        Some(other) => query = query.filter(course_sessions::status.eq(other.to_string())),
     }
     if let Some((starts_at, id)) = &filter.after {
         query = query.filter(

@@ -262,3 +262,60 @@ async fn a_cancelled_session_takes_no_enrollments_and_no_changes() {
         .await;
     assert_eq!(problem_code(res).await, "session_not_scheduled");
 }
+
+#[tokio::test]
+async fn a_session_that_has_ended_shows_as_completed() {
+    use diesel::connection::SimpleConnection;
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let past = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let future = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let pool = app.pool.clone();
+    let id = past.clone();
+    tokio::task::spawn_blocking(move || {
+        pool.get()
+            .unwrap()
+            .batch_execute(&format!("UPDATE course_sessions SET starts_at = '2020-01-01 02:00:00', ends_at = '2020-01-01 04:00:00' WHERE id = '{id}'"))
+            .unwrap();
+    })
+    .await
+    .unwrap();
+    let got: Value = app
+        .get(&format!("/api/v1/sessions/{past}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["status"], "completed");
+    let ids = |q: &'static str| {
+        let app = &app;
+        async move {
+            let page: Value = app
+                .get(
+                    &format!("/api/v1/sessions?from=2000-01-01T00:00:00Z&{q}"),
+                    None,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("status=completed").await, vec![past.clone()]);
+    assert_eq!(ids("status=scheduled").await, vec![future.clone()]);
+    let resident = app.resident().await;
+    assert_eq!(
+        problem_code(app.enroll(&past, &resident.access).await).await,
+        "session_started"
+    );
+}
