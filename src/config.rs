@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::db::DbUrl;
-use crate::domain::parse_duration;
+use crate::domain::{parse_duration, parse_offsets, QuietHours};
 
 /// Log output: JSON lines for machines (production) or readable text for people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,19 @@ pub struct Settings {
     /// How often each process checks whether centers changed elsewhere.
     pub directory_refresh: Duration,
     pub http_workers: usize,
+    /// How long before a session reminders go out (`OCOD_REMINDER_OFFSETS`), longest first.
+    pub reminder_offsets: Vec<Duration>,
+    /// Server default quiet hours (`OCOD_QUIET_HOURS`); `None` disables them.
+    pub quiet_hours: Option<QuietHours>,
+    /// Service-account key for FCM; without it pushes only reach the in-app inbox.
+    pub google_credentials: Option<std::path::PathBuf>,
+    pub fcm_endpoint: String,
+    /// Most pushes in flight at once per worker.
+    pub push_concurrency: usize,
+    /// Attempts before a delivery is given up as failed.
+    pub push_max_attempts: i32,
+    /// How often an idle worker looks for due work.
+    pub worker_poll: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
 }
@@ -120,6 +133,7 @@ impl Settings {
         let refresh_reuse_grace = duration("OCOD_REFRESH_REUSE_GRACE", "10s");
         let login_lockout = duration("OCOD_LOGIN_LOCKOUT", "15m");
         let directory_refresh = duration("OCOD_DIRECTORY_REFRESH", "1s");
+        let worker_poll = duration("OCOD_WORKER_POLL", "1s");
 
         let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
             match get(key) {
@@ -141,6 +155,47 @@ impl Settings {
             .map(|n| n.get())
             .unwrap_or(2) as u64;
         let http_workers = number("OCOD_HTTP_WORKERS", cores, 1, 256) as usize;
+        let push_concurrency = number("OCOD_PUSH_CONCURRENCY", 500, 1, 10_000) as usize;
+        let push_max_attempts = number("OCOD_PUSH_MAX_ATTEMPTS", 8, 1, 50) as i32;
+
+        // Unset means the default; set but empty means none.
+        let reminder_offsets = match parse_offsets(
+            &lookup("OCOD_REMINDER_OFFSETS").unwrap_or_else(|| "24h,1h".into()),
+        ) {
+            Ok(offsets) => offsets,
+            Err(e) => {
+                problems.push(format!("OCOD_REMINDER_OFFSETS: {e}"));
+                Vec::new()
+            }
+        };
+        let quiet_hours = match QuietHours::parse_setting(
+            &lookup("OCOD_QUIET_HOURS").unwrap_or_else(|| "21:00-07:00".into()),
+        ) {
+            Ok(q) => q,
+            Err(e) => {
+                problems.push(format!("OCOD_QUIET_HOURS: {e}"));
+                None
+            }
+        };
+        let google_credentials =
+            get("GOOGLE_APPLICATION_CREDENTIALS").map(std::path::PathBuf::from);
+        if let Some(path) = &google_credentials {
+            if !path.is_file() {
+                problems.push(format!(
+                    "GOOGLE_APPLICATION_CREDENTIALS names {}, which is not a readable file",
+                    path.display()
+                ));
+            }
+        }
+        let fcm_endpoint = get("OCOD_FCM_ENDPOINT")
+            .unwrap_or_else(|| "https://fcm.googleapis.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        if !(fcm_endpoint.starts_with("https://") || fcm_endpoint.starts_with("http://")) {
+            problems.push(format!(
+                "OCOD_FCM_ENDPOINT must be an http(s) URL, not `{fcm_endpoint}`"
+            ));
+        }
 
         let log_format = match get("OCOD_LOG_FORMAT").as_deref() {
             None if dev => LogFormat::Pretty,
@@ -180,6 +235,13 @@ impl Settings {
                 db_pool_size,
                 directory_refresh: directory_refresh.max(Duration::from_secs(1)),
                 http_workers,
+                reminder_offsets,
+                quiet_hours,
+                google_credentials,
+                fcm_endpoint,
+                push_concurrency,
+                push_max_attempts,
+                worker_poll: worker_poll.max(Duration::from_millis(100)),
                 log_format,
                 log_filter,
             }),

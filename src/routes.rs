@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, centers, courses, enrollments, me, reports, sessions, system,
+    admin_users, auth, centers, courses, devices, enrollments, me, reports, sessions, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -43,6 +43,10 @@ route_table! {
     "/api/v1/auth/refresh" => { post: auth::refresh_tokens },
     "/api/v1/auth/logout" => { post: auth::logout },
     "/api/v1/me" => { get: me::get_me, patch: me::update_me },
+    "/api/v1/me/devices" => { post: devices::register_device },
+    "/api/v1/me/devices/{token}" => { delete: devices::forget_device },
+    "/api/v1/me/notifications" => { get: devices::list_notifications },
+    "/api/v1/me/notifications/{id}/read" => { post: devices::read_notification },
     "/api/v1/me/enrollments" => { get: enrollments::list_my_enrollments },
     "/api/v1/me/enrollments/{id}" => { delete: enrollments::cancel_my_enrollment },
     "/api/v1/centers" => { get: centers::list_centers, post: centers::create_center },

@@ -163,6 +163,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     enrollments,
     idempotency_keys,
     data_versions,
+    devices,
+    notifications,
+    push_deliveries,
 );
 
 // The admin report groups enrollments by status together with these.
@@ -174,3 +177,53 @@ diesel::allow_columns_to_appear_in_same_group_by_clause!(
     courses::title_th,
     enrollments::status,
 );
+
+diesel::table! {
+    devices (token) {
+        token -> Text,
+        user_id -> Text,
+        platform -> Text,
+        locale -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        dedup_key -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Text,
+        collapse_key -> Text,
+        urgent -> Bool,
+        due_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        delivered_at -> Nullable<Timestamp>,
+        read_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    push_deliveries (id) {
+        id -> BigInt,
+        notification_id -> Text,
+        device_token -> Text,
+        status -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(devices -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(push_deliveries -> notifications (notification_id));

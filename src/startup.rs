@@ -15,6 +15,7 @@ use crate::directory::CenterDirectory;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
 use crate::maintenance::{self, Housekeeper};
+use crate::push::notify::PushPolicy;
 use crate::routes;
 
 /// A bound, ready-to-run server. Binding to port 0 picks a free port (tests do this).
@@ -67,6 +68,9 @@ fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Res
         pool.clone(),
         settings.directory_refresh,
     )?);
+    let policy = web::Data::new(PushPolicy {
+        reminder_offsets: settings.reminder_offsets.clone(),
+    });
     let metrics = web::Data::new(Metrics::new()?);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
@@ -79,6 +83,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Res
             .app_data(pool.clone())
             .app_data(keys.clone())
             .app_data(directory.clone())
+            .app_data(policy.clone())
             .app_data(settings.clone())
             .app_data(metrics.clone())
             .configure(routes::configure)

@@ -5,8 +5,10 @@ mod account;
 mod duration;
 mod geo;
 mod provinces;
+mod schedule;
 
 pub use account::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
 pub use duration::parse_duration;
 pub use geo::{distance_km, Coordinates};
 pub use provinces::{find_province, Province, PROVINCES};
+pub use schedule::{offset_label, parse_offsets, QuietHours};

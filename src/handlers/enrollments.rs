@@ -16,6 +16,7 @@ use crate::models::enrollments::{
     self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
 };
 use crate::models::idempotency::{self, Earlier};
+use crate::push::notify::{self, PushPolicy};
 
 use super::params::ensure_manages;
 use super::sessions::session_views;
@@ -46,6 +47,7 @@ pub async fn enroll(
     req: HttpRequest,
     user: AuthUser,
     pool: web::Data<DbPool>,
+    policy: web::Data<PushPolicy>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
@@ -88,6 +90,11 @@ pub async fn enroll(
                     EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
                 },
             )?;
+            if enrolled.enrollment.status == "confirmed" {
+                let session =
+                    course_sessions::find(conn, &session_id)?.ok_or(ApiError::NotFound)?;
+                notify::plan_reminders(conn, &policy, &enrolled.enrollment, &session)?;
+            }
             let body = serde_json::to_string(&EnrollmentView::new(
                 &enrolled.enrollment,
                 enrolled.waitlist_position,
@@ -204,14 +211,25 @@ pub async fn list_my_enrollments(
 pub async fn cancel_my_enrollment(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    policy: web::Data<PushPolicy>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let cancelled = with_db(&pool, move |conn| {
-        enrollments::cancel_own(conn, &id, &user.id)?.map_err(|refusal| match refusal {
-            CancelRefusal::NotFound => ApiError::NotFound,
-            CancelRefusal::AlreadyCancelled => ApiError::Conflict("enrollment_cancelled"),
-            CancelRefusal::Closed => ApiError::Conflict("enrollment_closed"),
+        db::write_transaction(conn, |conn| {
+            let cancelled =
+                enrollments::cancel_own(conn, &id, &user.id)?.map_err(|refusal| match refusal {
+                    CancelRefusal::NotFound => ApiError::NotFound,
+                    CancelRefusal::AlreadyCancelled => ApiError::Conflict("enrollment_cancelled"),
+                    CancelRefusal::Closed => ApiError::Conflict("enrollment_closed"),
+                })?;
+            notify::cancel_reminders(conn, &cancelled.enrollment.id)?;
+            if !cancelled.promoted.is_empty() {
+                let session = course_sessions::find(conn, &cancelled.enrollment.session_id)?
+                    .ok_or(ApiError::NotFound)?;
+                notify::tell_promoted(conn, &policy, &cancelled.promoted, &session)?;
+            }
+            Ok(cancelled)
         })
     })
     .await?;

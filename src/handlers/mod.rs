@@ -6,6 +6,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod centers;
 pub mod courses;
+pub mod devices;
 pub mod enrollments;
 pub mod me;
 mod params;

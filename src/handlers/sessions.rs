@@ -21,6 +21,7 @@ use crate::models::course_sessions::{
 };
 use crate::models::users::new_id;
 use crate::models::{centers, courses};
+use crate::push::notify::{self, PushPolicy};
 
 use super::auth::accept;
 use super::params::{ensure_manages, optional_text, parse_near, parse_time};
@@ -319,6 +320,7 @@ fn refusal_error(refusal: ChangeRefusal) -> ApiError {
 pub async fn update_session(
     StaffUser(user): StaffUser,
     pool: web::Data<DbPool>,
+    policy: web::Data<PushPolicy>,
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateSessionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -353,8 +355,14 @@ pub async fn update_session(
     let view = with_db(&pool, move |conn| {
         let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         ensure_manages(conn, &user, &session.center_id)?;
-        let changed = course_sessions::change(conn, &id, change)?.map_err(refusal_error)?;
-        session_view(conn, &changed.session)
+        db::write_transaction(conn, |conn| {
+            let changed = course_sessions::change(conn, &id, change)?.map_err(refusal_error)?;
+            notify::tell_promoted(conn, &policy, &changed.promoted, &changed.session)?;
+            if changed.rescheduled {
+                notify::tell_session_rescheduled(conn, &policy, &changed.session)?;
+            }
+            session_view(conn, &changed.session)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -370,10 +378,13 @@ pub async fn cancel_session(
     let view = with_db(&pool, move |conn| {
         let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         ensure_manages(conn, &user, &session.center_id)?;
-        let cancelled = course_sessions::cancel(conn, &id)?
-            .ok_or(ApiError::NotFound)?
-            .map_err(refusal_error)?;
-        session_view(conn, &cancelled)
+        db::write_transaction(conn, |conn| {
+            let cancelled = course_sessions::cancel(conn, &id)?
+                .ok_or(ApiError::NotFound)?
+                .map_err(refusal_error)?;
+            notify::tell_session_cancelled(conn, &cancelled)?;
+            session_view(conn, &cancelled)
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

@@ -3,9 +3,11 @@
 pub mod centers;
 pub mod course_sessions;
 pub mod courses;
+pub mod devices;
 pub mod enrollments;
 pub mod idempotency;
 pub mod login_throttle;
+pub mod notifications;
 pub mod reports;
 pub mod sessions;
 pub mod users;

@@ -592,3 +592,26 @@ impl TestApp {
         .expect("join")
     }
 }
+
+impl TestApp {
+    /// The user's notifications as (kind, status, due_at UTC), oldest due first.
+    pub async fn notifications_of(
+        &self,
+        user_id: &str,
+    ) -> Vec<(String, String, chrono::NaiveDateTime)> {
+        use diesel::prelude::*;
+        use ocod::schema::notifications::dsl as n;
+        let pool = self.pool.clone();
+        let user_id = user_id.to_string();
+        tokio::task::spawn_blocking(move || {
+            n::notifications
+                .filter(n::user_id.eq(user_id))
+                .select((n::kind, n::status, n::due_at))
+                .order((n::due_at.asc(), n::kind.asc()))
+                .load::<(String, String, chrono::NaiveDateTime)>(&mut pool.get().expect("conn"))
+                .expect("notifications")
+        })
+        .await
+        .expect("join")
+    }
+}

@@ -12,6 +12,7 @@ mod enrollment;
 mod helpers;
 mod me;
 mod openapi;
+mod push;
 mod sessions;
 mod system;
 mod tokens;

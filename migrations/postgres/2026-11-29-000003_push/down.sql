@@ -1,0 +1,3 @@
+DROP TABLE push_deliveries;
+DROP TABLE notifications;
+DROP TABLE devices;

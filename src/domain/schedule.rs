@@ -1,0 +1,153 @@
+//! When pushes go out: reminder offsets before a session, and quiet hours (local time in
+//! Asia/Bangkok) during which non-urgent pushes wait.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use chrono_tz::Asia::Bangkok;
+
+use super::parse_duration;
+
+/// `OCOD_REMINDER_OFFSETS`: a comma-separated list such as `24h,1h`, each more than zero,
+/// without repeats; sorted longest first.
+pub fn parse_offsets(raw: &str) -> Result<Vec<Duration>, String> {
+    let mut offsets = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let offset = parse_duration(part)?;
+        if offset.is_zero() {
+            return Err(format!(
+                "`{part}` is zero; a reminder must come before the session"
+            ));
+        }
+        if offsets.contains(&offset) {
+            return Err(format!("`{part}` is listed twice"));
+        }
+        offsets.push(offset);
+    }
+    offsets.sort_by(|a, b| b.cmp(a));
+    Ok(offsets)
+}
+
+/// How an offset is named in keys and data: whole seconds.
+pub fn offset_label(offset: Duration) -> String {
+    format!("{}s", offset.as_secs())
+}
+
+/// A daily quiet period in Bangkok local time; `start == end` never happens (use `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl QuietHours {
+    /// `21:00-07:00`; an empty value means no quiet hours.
+    pub fn parse_setting(raw: &str) -> Result<Option<Self>, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let (start, end) = raw
+            .split_once('-')
+            .ok_or_else(|| format!("`{raw}` is not START-END, e.g. 21:00-07:00"))?;
+        let parse = |t: &str| {
+            NaiveTime::parse_from_str(t.trim(), "%H:%M").map_err(|_| format!("`{t}` is not HH:MM"))
+        };
+        Self::new(parse(start)?, parse(end)?)
+            .map(Some)
+            .ok_or_else(|| format!("`{raw}` starts and ends at the same time"))
+    }
+
+    pub fn new(start: NaiveTime, end: NaiveTime) -> Option<Self> {
+        (start != end).then_some(QuietHours { start, end })
+    }
+
+    fn contains(&self, local: NaiveTime) -> bool {
+        if self.start < self.end {
+            local >= self.start && local < self.end
+        } else {
+            local >= self.start || local < self.end
+        }
+    }
+
+    /// When a push due at `due` (UTC) may go out: `due` itself, or the end of the quiet
+    /// period it falls in.
+    pub fn release_time(&self, due: NaiveDateTime) -> NaiveDateTime {
+        let local = Bangkok.from_utc_datetime(&due);
+        let time = local.time().with_nanosecond(0).unwrap_or(local.time());
+        if !self.contains(time) {
+            return due;
+        }
+        let mut day = local.date_naive();
+        if time >= self.end {
+            day = day.succ_opt().unwrap_or(day);
+        }
+        match Bangkok
+            .from_local_datetime(&day.and_time(self.end))
+            .single()
+        {
+            Some(end) => end.naive_utc(),
+            None => due,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn offsets_parse_and_sort_longest_first() {
+        assert_eq!(
+            parse_offsets("1h, 24h").unwrap(),
+            vec![Duration::from_secs(86_400), Duration::from_secs(3_600)]
+        );
+        assert_eq!(parse_offsets("60s").unwrap(), vec![Duration::from_secs(60)]);
+        assert!(parse_offsets("").unwrap().is_empty());
+        assert!(parse_offsets("0s").is_err());
+        assert!(parse_offsets("1h,60m").is_err());
+        assert!(parse_offsets("soon").is_err());
+    }
+
+    #[test]
+    fn quiet_hours_across_midnight_release_at_their_end() {
+        let q = QuietHours::parse_setting("21:00-07:00").unwrap().unwrap();
+        // 22:30 Bangkok (15:30 UTC) waits for 07:00 next day (00:00 UTC).
+        assert_eq!(
+            q.release_time(utc("2026-12-01 15:30")),
+            utc("2026-12-02 00:00")
+        );
+        // 05:00 Bangkok (22:00 UTC the day before) waits for 07:00 the same local day.
+        assert_eq!(
+            q.release_time(utc("2026-12-01 22:00")),
+            utc("2026-12-02 00:00")
+        );
+        // 12:00 Bangkok goes at once.
+        assert_eq!(
+            q.release_time(utc("2026-12-01 05:00")),
+            utc("2026-12-01 05:00")
+        );
+        // 07:00 sharp is no longer quiet.
+        assert_eq!(
+            q.release_time(utc("2026-12-02 00:00")),
+            utc("2026-12-02 00:00")
+        );
+    }
+
+    #[test]
+    fn quiet_hours_within_a_day_and_empty_settings() {
+        let q = QuietHours::parse_setting("12:00-13:00").unwrap().unwrap();
+        assert_eq!(
+            q.release_time(utc("2026-12-01 05:30")),
+            utc("2026-12-01 06:00")
+        );
+        assert_eq!(QuietHours::parse_setting(" ").unwrap(), None);
+        assert!(QuietHours::parse_setting("21:00").is_err());
+        assert!(QuietHours::parse_setting("21:00-21:00").is_err());
+        assert!(QuietHours::parse_setting("25:00-07:00").is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! The caller's devices (FCM registration tokens) and their in-app inbox.
+
+use actix_web::{web, HttpResponse};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::AuthUser;
+use crate::db::DbPool;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::pagination::{page_limit, Page};
+use crate::models::devices::{self, Device};
+use crate::models::notifications::{self, Notification};
+
+use super::auth::{accept, parse_locale};
+use super::views::rfc3339;
+use super::with_db;
+
+/// FCM registration tokens are long strings of URL-safe characters and colons.
+fn parse_token(raw: &str) -> Result<String, &'static str> {
+    let token = raw.trim();
+    let valid = !token.is_empty()
+        && token.len() <= 4096
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'));
+    if valid {
+        Ok(token.to_string())
+    } else {
+        Err("invalid_value")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterDeviceRequest {
+    token: String,
+    platform: String,
+    locale: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeviceView {
+    token: String,
+    platform: String,
+    locale: Option<String>,
+    created_at: String,
+    last_seen_at: String,
+}
+
+impl From<Device> for DeviceView {
+    fn from(d: Device) -> Self {
+        DeviceView {
+            token: d.token,
+            platform: d.platform,
+            locale: d.locale,
+            created_at: rfc3339(d.created_at),
+            last_seen_at: rfc3339(d.last_seen_at),
+        }
+    }
+}
+
+/// `POST /me/devices`: idempotent; a token moves to whoever registered it last.
+pub async fn register_device(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    JsonBody(body): JsonBody<RegisterDeviceRequest>,
+) -> ApiResult<HttpResponse> {
+    let mut errors = Vec::new();
+    let token = accept(&mut errors, "token", parse_token(&body.token));
+    let platform = accept(
+        &mut errors,
+        "platform",
+        ["android", "ios", "web"]
+            .into_iter()
+            .find(|p| *p == body.platform.trim())
+            .ok_or("invalid_value"),
+    );
+    let locale = accept(
+        &mut errors,
+        "locale",
+        body.locale.as_deref().map(parse_locale).transpose(),
+    );
+    let (Some(token), Some(platform), Some(locale)) = (token, platform, locale) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let (device, new_to_user) = with_db(&pool, move |conn| {
+        Ok(devices::register(
+            conn,
+            &user.id,
+            &token,
+            platform,
+            locale.map(|l| l.as_str()),
+        )?)
+    })
+    .await?;
+    let view = DeviceView::from(device);
+    Ok(if new_to_user {
+        HttpResponse::Created().json(view)
+    } else {
+        HttpResponse::Ok().json(view)
+    })
+}
+
+/// `DELETE /me/devices/{token}`
+pub async fn forget_device(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let token = path.into_inner();
+    let removed = with_db(&pool, move |conn| {
+        Ok(devices::forget(conn, &user.id, &token)?)
+    })
+    .await?;
+    if removed {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct NotificationView {
+    id: String,
+    kind: String,
+    title: String,
+    body: String,
+    data: serde_json::Value,
+    delivered_at: Option<String>,
+    read_at: Option<String>,
+}
+
+impl From<Notification> for NotificationView {
+    fn from(n: Notification) -> Self {
+        NotificationView {
+            id: n.id,
+            kind: n.kind,
+            title: n.title,
+            body: n.body,
+            data: serde_json::from_str(&n.data).unwrap_or_else(|_| serde_json::json!({})),
+            delivered_at: n.delivered_at.map(rfc3339),
+            read_at: n.read_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Inbox {
+    items: Vec<NotificationView>,
+    next_cursor: Option<String>,
+    unread: i64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InboxQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+fn decode_inbox_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    let invalid = || ApiError::field("cursor", "invalid_cursor");
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
+        .map_err(|_| invalid())?;
+    let (micros, id) = text
+        .strip_prefix("n:")
+        .and_then(|r| r.split_once(':'))
+        .ok_or_else(invalid)?;
+    let at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
+        .ok_or_else(invalid)?;
+    Ok((at.naive_utc(), id.to_string()))
+}
+
+/// `GET /me/notifications`: everything pushed to the caller, newest first, so nothing
+/// is lost when a push is.
+pub async fn list_notifications(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<InboxQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let before = query
+        .cursor
+        .as_deref()
+        .map(decode_inbox_cursor)
+        .transpose()?;
+    let (page, unread) = with_db(&pool, move |conn| {
+        let mut rows = notifications::inbox(conn, &user.id, before, limit + 1)?;
+        let next_cursor = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().and_then(|n| {
+                n.delivered_at.map(|at| {
+                    URL_SAFE_NO_PAD.encode(format!(
+                        "n:{}:{}",
+                        at.and_utc().timestamp_micros(),
+                        n.id
+                    ))
+                })
+            })
+        } else {
+            None
+        };
+        let unread = notifications::unread_count(conn, &user.id)?;
+        Ok((
+            Page {
+                items: rows.into_iter().map(NotificationView::from).collect(),
+                next_cursor,
+            },
+            unread,
+        ))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Inbox {
+        items: page.items,
+        next_cursor: page.next_cursor,
+        unread,
+    }))
+}
+
+/// `POST /me/notifications/{id}/read`
+pub async fn read_notification(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let read = with_db(&pool, move |conn| {
+        notifications::mark_read(conn, &user.id, &id)?.ok_or(ApiError::NotFound)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(NotificationView::from(read)))
+}

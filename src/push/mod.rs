@@ -1,0 +1,6 @@
+//! Push notifications: what to tell people and when (`notify`), the texts (`messages`),
+//! the delivery queue and worker (`queue`, `worker`), and the FCM HTTP v1 client (`fcm`)
+//! with a fake of it for tests and app developers (`fake`).
+
+pub mod messages;
+pub mod notify;
