@@ -2,5 +2,7 @@
 //! the delivery queue and worker (`queue`, `worker`), and the FCM HTTP v1 client (`fcm`)
 //! with a fake of it for tests and app developers (`fake`).
 
+pub mod fake;
+pub mod fcm;
 pub mod messages;
 pub mod notify;

@@ -9,6 +9,7 @@ mod centers;
 mod cli;
 mod concurrency;
 mod enrollment;
+mod fcm;
 mod helpers;
 mod me;
 mod openapi;
