@@ -25,6 +25,18 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API (migrating the database first).
     Serve(ServeArgs),
+    /// Run only the push worker (any number may share one PostgreSQL).
+    Worker,
+    /// Run a fake of FCM for developing the app without Google (see the README).
+    FakeFcm {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        bind: String,
+        /// Write a service-account key for the fake here, to use as
+        /// GOOGLE_APPLICATION_CREDENTIALS.
+        #[arg(long, default_value = "fake-fcm-service-account.json")]
+        credentials_out: std::path::PathBuf,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Manage user accounts.
@@ -49,6 +61,9 @@ pub struct ServeArgs {
     /// Load the demo data on first start of an empty database.
     #[arg(long)]
     pub demo: bool,
+    /// Serve the API only; run the push worker elsewhere (`ocod worker`).
+    #[arg(long)]
+    pub no_worker: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -94,6 +109,11 @@ pub struct CreateUserArgs {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Worker => run_worker(),
+        Command::FakeFcm {
+            bind,
+            credentials_out,
+        } => fake_fcm(&bind, &credentials_out),
         Command::Migrate => {
             let settings = command_settings()?;
             let pool = db::build_pool(&settings.database_url, 1)?;
@@ -164,7 +184,8 @@ fn migrated_connection(
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = Settings::from_env(args.dev)?;
+    let mut settings = Settings::from_env(args.dev)?;
+    settings.run_worker = !args.no_worker;
     telemetry::init(settings.log_format, &settings.log_filter);
     if settings.jwt_secret_is_ephemeral {
         tracing::warn!("development mode: OCOD_JWT_SECRET is not set, using a random one; tokens end with this process");
@@ -179,6 +200,71 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(app.run_until_stopped())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `ocod worker`: the push worker alone, until SIGINT or SIGTERM.
+fn run_worker() -> anyhow::Result<()> {
+    let settings = Settings::from_env(true)?;
+    telemetry::init(settings.log_format, &settings.log_filter);
+    let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
+    db::run_migrations(&mut *pool.get()?)?;
+    let worker = crate::push::worker::PushWorker::from_settings(pool, &settings, None)?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let flag = std::sync::Arc::clone(&stop);
+        tokio::spawn(async move {
+            wait_for_shutdown_signal().await;
+            tracing::info!("stopping the push worker after its current round");
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        tracing::info!("push worker started");
+        worker.run(stop).await;
+    });
+    Ok(())
+}
+
+async fn wait_for_shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `ocod fake-fcm`: the fake FCM, with a matching service-account key written out.
+fn fake_fcm(bind: &str, credentials_out: &std::path::Path) -> anyhow::Result<()> {
+    telemetry::init(crate::config::LogFormat::Pretty, "info");
+    actix_web::rt::System::new().block_on(async {
+        let (fake, server) = crate::push::fake::FakeFcm::start(bind)?;
+        let account = crate::push::fake::service_account(&fake.base_url);
+        std::fs::write(credentials_out, serde_json::to_string_pretty(&account)?)?;
+        println!("fake FCM listening on {}", fake.base_url);
+        println!(
+            "  GOOGLE_APPLICATION_CREDENTIALS={}",
+            credentials_out.display()
+        );
+        println!("  OCOD_FCM_ENDPOINT={}", fake.base_url);
+        println!(
+            "  received messages: GET {}/fake/messages; inject faults: POST {}/fake/control",
+            fake.base_url, fake.base_url
+        );
+        let server_handle = server.handle();
+        tokio::select! {
+            result = server => result?,
+            _ = wait_for_shutdown_signal() => server_handle.stop(true).await,
+        }
+        anyhow::Ok(())
+    })
 }
 
 /// Creates an account with any role, validating like the API does.

@@ -66,6 +66,8 @@ pub struct Settings {
     pub worker_poll: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
+    /// Whether `serve` runs the push worker too (`--no-worker` turns it off).
+    pub run_worker: bool,
 }
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
@@ -244,6 +246,7 @@ impl Settings {
                 worker_poll: worker_poll.max(Duration::from_millis(100)),
                 log_format,
                 log_filter,
+                run_worker: true,
             }),
             _ => Err(ConfigError(problems)),
         }

@@ -16,6 +16,7 @@ use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
 use crate::maintenance::{self, Housekeeper};
 use crate::push::notify::PushPolicy;
+use crate::push::worker::{PushWorker, WorkerHandle};
 use crate::routes;
 
 /// A bound, ready-to-run server. Binding to port 0 picks a free port (tests do this).
@@ -24,10 +25,12 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     housekeeper: Housekeeper,
+    worker: Option<WorkerHandle>,
 }
 
 impl Application {
-    /// Opens the database, applies migrations and binds the listener.
+    /// Opens the database, applies migrations, binds the listener and (unless
+    /// `settings.run_worker` is off) starts the push worker.
     pub fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
         let applied = db::run_migrations(&mut *pool.get()?)?;
@@ -37,13 +40,22 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let port = listener.local_addr()?.port();
-        let server = serve(listener, pool.clone(), settings)?;
+        let metrics = Arc::new(Metrics::new()?);
+        let worker = if settings.run_worker {
+            let worker =
+                PushWorker::from_settings(pool.clone(), &settings, Some(Arc::clone(&metrics)))?;
+            Some(WorkerHandle::spawn(worker)?)
+        } else {
+            None
+        };
+        let server = serve(listener, pool.clone(), settings, metrics)?;
         let housekeeper = maintenance::start(pool.clone(), Duration::from_secs(600))?;
         Ok(Application {
             port,
             server,
             pool,
             housekeeper,
+            worker,
         })
     }
 
@@ -58,11 +70,23 @@ impl Application {
     /// Serves until SIGINT/SIGTERM; in-flight requests are allowed to finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let _housekeeping_ends_with_the_server = self.housekeeper;
-        self.server.await
+        let result = self.server.await;
+        // The server has drained; let the worker finish and record its round.
+        if let Some(worker) = self.worker {
+            tokio::task::spawn_blocking(move || worker.stop())
+                .await
+                .ok();
+        }
+        result
     }
 }
 
-fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Result<Server> {
+fn serve(
+    listener: TcpListener,
+    pool: DbPool,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<Server> {
     let keys = web::Data::new(Arc::new(TokenKeys::new(&settings)?));
     let directory = web::Data::new(CenterDirectory::start(
         pool.clone(),
@@ -71,7 +95,7 @@ fn serve(listener: TcpListener, pool: DbPool, settings: Settings) -> anyhow::Res
     let policy = web::Data::new(PushPolicy {
         reminder_offsets: settings.reminder_offsets.clone(),
     });
-    let metrics = web::Data::new(Metrics::new()?);
+    let metrics = web::Data::from(metrics);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
     let settings = web::Data::new(settings);

@@ -43,6 +43,8 @@ pub async fn get_metrics(
     metrics: web::Data<Metrics>,
     pool: web::Data<DbPool>,
 ) -> ApiResult<HttpResponse> {
+    let (depth, oldest) = with_db(&pool, |conn| Ok(crate::push::queue::depth(conn)?)).await?;
+    metrics.set_queue(depth, oldest);
     let text = metrics.render(&pool)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

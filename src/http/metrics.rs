@@ -13,6 +13,10 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub in_flight: IntGauge,
+    /// Pushes handed to FCM, by outcome (sent, invalid_token, retry, failed).
+    pub pushes: IntCounterVec,
+    push_queue_depth: Gauge,
+    push_oldest_due_seconds: Gauge,
     pool_size: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -43,6 +47,21 @@ impl Metrics {
             "http_requests_in_flight",
             "HTTP requests being answered now",
         )?;
+        let pushes = IntCounterVec::new(
+            Opts::new(
+                "pushes_total",
+                "Pushes handed to FCM by this process, by outcome",
+            ),
+            &["outcome"],
+        )?;
+        let push_queue_depth = Gauge::new(
+            "push_queue_depth",
+            "Deliveries waiting to be sent (all processes)",
+        )?;
+        let push_oldest_due_seconds = Gauge::new(
+            "push_oldest_due_seconds",
+            "How long the oldest due delivery has waited",
+        )?;
         let pool_size = Gauge::new(
             "db_pool_connections",
             "Open database connections in the pool",
@@ -58,6 +77,9 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(pushes.clone()))?;
+        registry.register(Box::new(push_queue_depth.clone()))?;
+        registry.register(Box::new(push_oldest_due_seconds.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
         registry.register(Box::new(pool_idle.clone()))?;
         registry.register(Box::new(pool_max.clone()))?;
@@ -66,6 +88,9 @@ impl Metrics {
             requests,
             latency,
             in_flight,
+            pushes,
+            push_queue_depth,
+            push_oldest_due_seconds,
             pool_size,
             pool_idle,
             pool_max,
@@ -73,6 +98,12 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with pool figures read at this moment.
+    /// Sets the queue figures read from the database.
+    pub fn set_queue(&self, depth: i64, oldest_due_seconds: f64) {
+        self.push_queue_depth.set(depth as f64);
+        self.push_oldest_due_seconds.set(oldest_due_seconds);
+    }
+
     pub fn render(&self, pool: &DbPool) -> anyhow::Result<String> {
         let state = pool.state();
         self.pool_size.set(f64::from(state.connections));

@@ -6,3 +6,5 @@ pub mod fake;
 pub mod fcm;
 pub mod messages;
 pub mod notify;
+pub mod queue;
+pub mod worker;

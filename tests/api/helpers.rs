@@ -99,6 +99,8 @@ pub fn settings_for(db_url: &str, overrides: &[(&str, &str)]) -> Settings {
         ("OCOD_JWT_SECRET", TEST_SECRET),
         ("OCOD_HTTP_WORKERS", "2"),
         ("OCOD_DB_POOL_SIZE", "8"),
+        // No quiet hours unless a test asks: results must not depend on the time of day.
+        ("OCOD_QUIET_HOURS", ""),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -126,10 +128,21 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
 
 /// Another server on the same database, as when several processes serve one PostgreSQL.
 pub async fn spawn_on(db: std::sync::Arc<TestDb>, overrides: &[(&str, &str)]) -> TestApp {
+    spawn_configured(db, overrides, |_| {}).await
+}
+
+/// A server whose settings `configure` may still change.
+pub async fn spawn_configured(
+    db: std::sync::Arc<TestDb>,
+    overrides: &[(&str, &str)],
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         ocod::telemetry::init(ocod::config::LogFormat::Pretty, "info");
     }
-    let app = Application::build(settings_for(db.url(), overrides)).expect("build application");
+    let mut settings = settings_for(db.url(), overrides);
+    configure(&mut settings);
+    let app = Application::build(settings).expect("build application");
     let address = format!("http://127.0.0.1:{}", app.port());
     let pool = app.pool();
     tokio::spawn(app.run_until_stopped());
@@ -613,5 +626,75 @@ impl TestApp {
         })
         .await
         .expect("join")
+    }
+}
+
+/// A server wired to a fake FCM, with its push worker stopped so tests run rounds
+/// themselves (`rig.step()`), deterministically.
+pub struct PushRig {
+    pub app: TestApp,
+    pub fake: ocod::push::fake::FakeFcm,
+    pub worker: ocod::push::worker::PushWorker,
+    _credentials: tempfile::TempDir,
+}
+
+pub async fn spawn_push_app(overrides: &[(&str, &str)]) -> PushRig {
+    let (fake, server) = ocod::push::fake::FakeFcm::start("127.0.0.1:0").expect("fake FCM");
+    tokio::spawn(server);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let key = dir.path().join("service-account.json");
+    std::fs::write(
+        &key,
+        serde_json::to_string(&ocod::push::fake::service_account(&fake.base_url)).unwrap(),
+    )
+    .unwrap();
+    let key_path = key.to_string_lossy().into_owned();
+    let mut all: Vec<(&str, &str)> = vec![
+        ("GOOGLE_APPLICATION_CREDENTIALS", &key_path),
+        ("OCOD_FCM_ENDPOINT", &fake.base_url),
+    ];
+    all.extend_from_slice(overrides);
+    let db = std::sync::Arc::new(TestDb::create());
+    let app = spawn_configured(db, &all, |s| s.run_worker = false).await;
+    let settings = settings_for(app.db.url(), &all);
+    let worker = ocod::push::worker::PushWorker::from_settings(app.pool.clone(), &settings, None)
+        .expect("worker");
+    PushRig {
+        app,
+        fake,
+        worker,
+        _credentials: dir,
+    }
+}
+
+impl PushRig {
+    pub async fn step(&self) -> ocod::push::worker::Step {
+        self.worker.step().await.expect("worker round")
+    }
+
+    /// Runs worker rounds until `done` holds (or 20 s pass, failing the test).
+    pub async fn step_until(&self, what: &str, done: impl Fn(&Self) -> bool) {
+        let started = std::time::Instant::now();
+        while !done(self) {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "gave up waiting for {what}"
+            );
+            if self.step().await.is_idle() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+
+    pub async fn device(&self, session: &Session, token: &str) {
+        let res = self
+            .app
+            .post_json(
+                "/api/v1/me/devices",
+                &json!({ "token": token, "platform": "android" }),
+                Some(&session.access),
+            )
+            .await;
+        assert!(res.status().is_success());
     }
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod centers;
 mod cli;
 mod concurrency;
+mod delivery;
 mod enrollment;
 mod fcm;
 mod helpers;

@@ -1,0 +1,258 @@
+//! The push worker: fans due notifications out to devices, claims deliveries with a lease,
+//! sends them to FCM with many in flight, and records the outcomes. It runs inside `ocod
+//! serve` (unless `--no-worker`) or alone as `ocod worker`; any number may share one
+//! PostgreSQL. `step` is one round, callable from tests.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::domain::QuietHours;
+use crate::http::metrics::Metrics;
+
+use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
+use super::queue::{self, Claimed, FanOut, Recorded};
+
+/// A delivery is leased for this long; sends time out well before.
+const LEASE: Duration = Duration::from_secs(60);
+/// Due notifications fanned out per round.
+const FAN_OUT_BATCH: i64 = 2_000;
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub fan_out: FanOut,
+    pub claimed: usize,
+    pub recorded: Recorded,
+}
+
+impl Step {
+    pub fn is_idle(&self) -> bool {
+        self.claimed == 0 && self.fan_out == FanOut::default()
+    }
+}
+
+#[derive(Clone)]
+pub struct PushWorker {
+    pool: DbPool,
+    fcm: Option<Arc<FcmClient>>,
+    quiet_hours: Option<QuietHours>,
+    concurrency: usize,
+    max_attempts: i32,
+    poll: Duration,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl PushWorker {
+    /// Builds the worker; without credentials it delivers to inboxes only, and says so.
+    pub fn from_settings(
+        pool: DbPool,
+        settings: &Settings,
+        metrics: Option<Arc<Metrics>>,
+    ) -> anyhow::Result<Self> {
+        let fcm = match &settings.google_credentials {
+            Some(path) => {
+                let account = ServiceAccount::load(path)?;
+                let client =
+                    FcmClient::new(account, &settings.fcm_endpoint, settings.push_concurrency)?;
+                tracing::info!(project = client.project_id(), endpoint = %settings.fcm_endpoint, "push: sending through FCM HTTP v1");
+                Some(Arc::new(client))
+            }
+            None => {
+                tracing::warn!("push: GOOGLE_APPLICATION_CREDENTIALS is not set; notifications go to the in-app inbox and the log only");
+                None
+            }
+        };
+        Ok(PushWorker {
+            pool,
+            fcm,
+            quiet_hours: settings.quiet_hours,
+            concurrency: settings.push_concurrency,
+            max_attempts: settings.push_max_attempts,
+            poll: settings.worker_poll,
+            metrics,
+        })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut crate::db::DbConn) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            work(&mut conn)
+        })
+        .await?
+    }
+
+    /// One round: fan out what is due, then send one batch of deliveries.
+    pub async fn step(&self) -> anyhow::Result<Step> {
+        let (quiet, to_devices) = (self.quiet_hours, self.fcm.is_some());
+        let fan_out = self
+            .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, to_devices, FAN_OUT_BATCH)?))
+            .await?;
+        if fan_out.delivered > 0 && self.fcm.is_none() {
+            tracing::info!(
+                delivered = fan_out.delivered,
+                "push: delivered to inboxes only (no FCM credentials)"
+            );
+        }
+        let Some(fcm) = self.fcm.clone() else {
+            return Ok(Step {
+                fan_out,
+                ..Step::default()
+            });
+        };
+        let limit = self.concurrency as i64 * 2;
+        let claimed = self
+            .blocking(move |conn| Ok(queue::claim(conn, LEASE, limit)?))
+            .await?;
+        if claimed.is_empty() {
+            return Ok(Step {
+                fan_out,
+                ..Step::default()
+            });
+        }
+        let count = claimed.len();
+        // The claim is committed; no transaction is open while we talk to FCM.
+        let results: Vec<(Claimed, Outcome)> = futures_util::stream::iter(claimed)
+            .map(|c| {
+                let fcm = Arc::clone(&fcm);
+                async move {
+                    let outcome = send_one(&fcm, &c).await;
+                    (c, outcome)
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        if let Some(m) = &self.metrics {
+            for (_, outcome) in &results {
+                m.pushes.with_label_values(&[outcome_label(outcome)]).inc();
+            }
+        }
+        for (c, outcome) in &results {
+            match outcome {
+                Outcome::Sent => {}
+                Outcome::InvalidToken(reason) => {
+                    tracing::info!(delivery = c.id, %reason, "push: token is dead, forgetting the device")
+                }
+                Outcome::Retry { reason, .. } => {
+                    tracing::warn!(delivery = c.id, attempt = c.attempts, %reason, "push: will retry")
+                }
+                Outcome::Failed(reason) => {
+                    tracing::error!(delivery = c.id, %reason, "push: failed for good")
+                }
+            }
+        }
+        let max_attempts = self.max_attempts;
+        let recorded = self
+            .blocking(move |conn| Ok(queue::record(conn, &results, max_attempts)?))
+            .await?;
+        Ok(Step {
+            fan_out,
+            claimed: count,
+            recorded,
+        })
+    }
+
+    /// Runs rounds until `stop` is set; the round in progress is finished and recorded, so
+    /// nothing is left leased.
+    pub async fn run(self, stop: Arc<AtomicBool>) {
+        while !stop.load(Ordering::Relaxed) {
+            match self.step().await {
+                Ok(step) if step.is_idle() => self.pause(&stop, self.poll).await,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::error!(
+                        error = format!("{e:#}"),
+                        "push worker round failed; trying again shortly"
+                    );
+                    self.pause(&stop, self.poll.max(Duration::from_secs(1)))
+                        .await;
+                }
+            }
+        }
+        tracing::info!("push worker stopped");
+    }
+
+    async fn pause(&self, stop: &AtomicBool, total: Duration) {
+        let slice = Duration::from_millis(50);
+        let mut waited = Duration::ZERO;
+        while waited < total && !stop.load(Ordering::Relaxed) {
+            tokio::time::sleep(slice).await;
+            waited += slice;
+        }
+    }
+}
+
+fn outcome_label(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Sent => "sent",
+        Outcome::InvalidToken(_) => "invalid_token",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed(_) => "failed",
+    }
+}
+
+async fn send_one(fcm: &FcmClient, c: &Claimed) -> Outcome {
+    if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
+        return Outcome::Failed("expired before it could be sent".into());
+    }
+    let data: BTreeMap<String, String> = serde_json::from_str(&c.data).unwrap_or_default();
+    let push = Push {
+        token: c.token.clone(),
+        title: c.title.clone(),
+        body: c.body.clone(),
+        data,
+        collapse_key: c.collapse_key.clone(),
+        expires_at: c.expires_at,
+    };
+    fcm.send(&push).await
+}
+
+/// The worker on a thread of its own (with its own runtime), so sending never competes
+/// with answering requests. Dropping the handle stops it after its current round.
+pub struct WorkerHandle {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub fn spawn(worker: PushWorker) -> anyhow::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("push-worker")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("push-worker".into())
+            .spawn(move || runtime.block_on(worker.run(flag)))?;
+        Ok(WorkerHandle {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks the worker to stop and waits for its round to finish.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}

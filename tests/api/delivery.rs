@@ -1,0 +1,383 @@
+//! Pushes delivered end to end through the worker to the fake FCM: at the right time, to
+//! the inbox, with dead tokens forgotten, faults retried, quiet hours respected.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, spawn_push_app, PushRig};
+
+/// A session at `center` starting `seconds` from now.
+async fn session_in(
+    rig: &PushRig,
+    token: &str,
+    center: &str,
+    course: &str,
+    seconds: i64,
+    capacity: i64,
+) -> String {
+    let at = |s: i64| {
+        (chrono::Utc::now() + chrono::Duration::seconds(s))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let res = rig
+        .app
+        .post_json(
+            &format!("/api/v1/centers/{center}/sessions"),
+            &json!({ "course_id": course, "starts_at": at(seconds), "ends_at": at(seconds + 3600), "capacity": capacity }),
+            Some(token),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_reminder_goes_out_at_its_offset_and_not_before() {
+    let rig = spawn_push_app(&[("OCOD_REMINDER_OFFSETS", "60s")]).await;
+    let net = rig.app.network().await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "phone-token-1").await;
+    // Starts in 66 s: the 60 s reminder is due in about 6 s.
+    let session = session_in(
+        &rig,
+        &net.staff.access,
+        &net.center_id,
+        &net.course_id,
+        66,
+        5,
+    )
+    .await;
+    let enrollment: Value = rig
+        .app
+        .enroll(&session, &resident.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let first = rig.step().await;
+    assert_eq!(first.fan_out.delivered, 0, "nothing is due yet");
+    assert_eq!(rig.fake.state.received_count(), 0);
+
+    rig.step_until("the reminder", |r| r.fake.state.received_count() == 1)
+        .await;
+    let push = &rig.fake.state.received()[0];
+    assert_eq!(push.token, "phone-token-1");
+    assert_eq!(push.data["kind"], "reminder");
+    assert_eq!(push.data["session_id"], session.as_str());
+    assert_eq!(push.data["offset"], "60s");
+    let collapse = format!("reminder-{}-60s", enrollment["id"].as_str().unwrap());
+    assert_eq!(push.collapse_key.as_deref(), Some(collapse.as_str()));
+    assert!(push.title.starts_with("เตือน:"), "{}", push.title);
+
+    let inbox: Value = rig
+        .app
+        .get("/api/v1/me/notifications", Some(&resident.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["unread"], 1);
+    assert_eq!(inbox["items"][0]["kind"], "reminder");
+    assert_eq!(inbox["items"][0]["data"]["session_id"], session.as_str());
+}
+
+#[tokio::test]
+async fn promotion_is_pushed_and_kept_in_the_inbox() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 1)
+        .await;
+    let seated = rig.app.resident().await;
+    let waiting = rig.app.resident().await;
+    rig.device(&waiting, "waiting-phone").await;
+    let seat: Value = rig
+        .app
+        .enroll(&session, &seated.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    rig.app.enroll(&session, &waiting.access).await;
+    rig.app
+        .delete(
+            &format!("/api/v1/me/enrollments/{}", seat["id"].as_str().unwrap()),
+            Some(&seated.access),
+        )
+        .await;
+
+    rig.step_until("the promotion push", |r| {
+        r.fake
+            .state
+            .received()
+            .iter()
+            .any(|m| m.data["kind"] == "waitlist_promoted")
+    })
+    .await;
+    let inbox: Value = rig
+        .app
+        .get("/api/v1/me/notifications", Some(&waiting.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let item = inbox["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "waitlist_promoted")
+        .unwrap()
+        .clone();
+    assert_eq!(inbox["unread"], 1);
+    let id = item["id"].as_str().unwrap();
+
+    // Only the owner can mark it read.
+    let res = rig
+        .app
+        .post(
+            &format!("/api/v1/me/notifications/{id}/read"),
+            Some(&seated.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = rig
+        .app
+        .post(
+            &format!("/api/v1/me/notifications/{id}/read"),
+            Some(&waiting.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.json::<Value>().await.unwrap()["read_at"].is_string());
+    let inbox: Value = rig
+        .app
+        .get("/api/v1/me/notifications", Some(&waiting.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(inbox["unread"], 0);
+}
+
+#[tokio::test]
+async fn a_token_fcm_calls_dead_is_forgotten_and_not_retried() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "uninstalled-app-token").await;
+    rig.device(&resident, "live-token").await;
+    rig.fake.state.control(ocod::push::fake::Control {
+        dead_tokens: vec!["uninstalled-app-token".into()],
+        ..Default::default()
+    });
+    rig.app.enroll(&session, &resident.access).await;
+    rig.app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+
+    rig.step_until("the cancellation push", |r| {
+        r.fake.state.received_count() == 1
+    })
+    .await;
+    // One more round settles everything; the dead token was tried once only.
+    rig.step().await;
+    assert_eq!(rig.fake.state.received()[0].token, "live-token");
+    assert_eq!(rig.fake.state.send_requests(), 2);
+    assert_eq!(
+        rig.app.count("devices").await,
+        1,
+        "the dead device was forgotten"
+    );
+}
+
+#[tokio::test]
+async fn overloaded_fcm_is_retried_after_its_retry_after() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "phone").await;
+    rig.fake.state.control(ocod::push::fake::Control {
+        fail_next: vec![
+            ocod::push::fake::Fault {
+                status: 503,
+                retry_after: Some(1),
+            },
+            ocod::push::fake::Fault {
+                status: 429,
+                retry_after: Some(1),
+            },
+        ],
+        ..Default::default()
+    });
+    rig.app.enroll(&session, &resident.access).await;
+    rig.app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+
+    let first = rig.step().await;
+    assert_eq!((first.claimed, first.recorded.retried), (1, 1));
+    // Not sooner than Retry-After: an immediate round finds nothing due.
+    let second = rig.step().await;
+    assert_eq!(second.claimed, 0);
+    rig.step_until("the retried push", |r| r.fake.state.received_count() == 1)
+        .await;
+    assert_eq!(rig.fake.state.send_requests(), 3);
+}
+
+#[tokio::test]
+async fn quiet_hours_hold_back_pushes_until_they_end() {
+    use chrono::Timelike;
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 1)
+        .await;
+    let seated = rig.app.resident().await;
+    let waiting = rig.app.resident().await;
+    rig.device(&waiting, "night-phone").await;
+    // Quiet from an hour ago until two hours from now, Bangkok time.
+    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
+    let at = |h: i64| {
+        let t = bangkok + chrono::Duration::hours(h);
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    };
+    let res = rig
+        .app
+        .patch_json(
+            "/api/v1/me",
+            &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
+            Some(&waiting.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let seat: Value = rig
+        .app
+        .enroll(&session, &seated.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    rig.app.enroll(&session, &waiting.access).await;
+    rig.app
+        .delete(
+            &format!("/api/v1/me/enrollments/{}", seat["id"].as_str().unwrap()),
+            Some(&seated.access),
+        )
+        .await;
+
+    let step = rig.step().await;
+    assert!(step.fan_out.postponed >= 1, "{step:?}");
+    assert_eq!(rig.fake.state.received_count(), 0);
+    let promoted = rig
+        .app
+        .notifications_of(&waiting.user_id)
+        .await
+        .into_iter()
+        .find(|(k, _, _)| k == "waitlist_promoted")
+        .unwrap();
+    assert_eq!(promoted.1, "scheduled");
+    let expected = (chrono::Utc::now() + chrono::Duration::hours(2)).naive_utc();
+    assert!(
+        (promoted.2 - expected).num_minutes().abs() <= 1,
+        "released at the end of quiet hours: {promoted:?}"
+    );
+}
+
+#[tokio::test]
+async fn without_fcm_credentials_pushes_still_reach_the_inbox() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = app.resident().await;
+    app.post_json(
+        "/api/v1/me/devices",
+        &json!({ "token": "t1", "platform": "ios" }),
+        Some(&resident.access),
+    )
+    .await;
+    app.enroll(&session, &resident.access).await;
+    app.post(
+        &format!("/api/v1/sessions/{session}/cancel"),
+        Some(&net.staff.access),
+    )
+    .await;
+    // The server's own worker runs in inbox-only mode.
+    let mut inbox = Value::Null;
+    for _ in 0..100 {
+        inbox = app
+            .get("/api/v1/me/notifications", Some(&resident.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if inbox["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(inbox["items"][0]["kind"], "session_cancelled");
+    assert_eq!(app.count("push_deliveries").await, 0);
+}
+
+#[tokio::test]
+async fn two_workers_never_send_the_same_push_twice() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 200)
+        .await;
+    let people = rig.app.many_residents(40).await;
+    for (i, p) in people.iter().enumerate() {
+        rig.device(p, &format!("token-{i}")).await;
+        rig.app.enroll(&session, &p.access).await;
+    }
+    rig.app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+    let other = rig.worker.clone();
+    let started = std::time::Instant::now();
+    while rig.fake.state.received_count() < 40
+        && started.elapsed() < std::time::Duration::from_secs(20)
+    {
+        let (a, b) = tokio::join!(rig.worker.step(), other.step());
+        a.unwrap();
+        b.unwrap();
+    }
+    let mut tokens: Vec<String> = rig
+        .fake
+        .state
+        .received()
+        .into_iter()
+        .map(|m| m.token)
+        .collect();
+    assert_eq!(tokens.len(), 40);
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 40, "someone got the cancellation twice");
+}
