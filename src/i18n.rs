@@ -4,6 +4,11 @@ use crate::domain::Locale;
 
 /// (code, Thai, English). Codes are the API's contract; the texts may be improved freely.
 const MESSAGES: &[(&str, &str, &str)] = &[
+    (
+        "broadcast_already_sent",
+        "ประกาศนี้เริ่มส่งแล้ว ยกเลิกไม่ได้",
+        "This broadcast has started sending and cannot be cancelled.",
+    ),
     // Centers, sessions and enrollment.
     (
         "center_code_taken",
@@ -376,6 +381,8 @@ mod tests {
             include_str!("handlers/enrollments.rs"),
             include_str!("handlers/params.rs"),
             include_str!("handlers/reports.rs"),
+            include_str!("handlers/broadcasts.rs"),
+            include_str!("handlers/devices.rs"),
         ];
         let markers = [
             "Unauthorized(\"",

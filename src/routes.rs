@@ -5,7 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, centers, courses, devices, enrollments, me, reports, sessions, system,
+    admin_users, auth, broadcasts, centers, courses, devices, enrollments, me, reports, sessions,
+    system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -60,6 +61,10 @@ route_table! {
     "/api/v1/sessions/{id}/cancel" => { post: sessions::cancel_session },
     "/api/v1/sessions/{id}/enrollments" => { get: enrollments::list_session_enrollments, post: enrollments::enroll },
     "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment },
+    "/api/v1/admin/broadcasts/preview" => { post: broadcasts::preview_broadcast },
+    "/api/v1/admin/broadcasts" => { get: broadcasts::list_broadcasts, post: broadcasts::create_broadcast },
+    "/api/v1/admin/broadcasts/{id}" => { get: broadcasts::get_broadcast },
+    "/api/v1/admin/broadcasts/{id}/cancel" => { post: broadcasts::cancel_broadcast },
     "/api/v1/admin/users" => { get: admin_users::list_users },
     "/api/v1/admin/users/{id}" => { patch: admin_users::update_user },
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },

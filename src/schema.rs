@@ -166,6 +166,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     devices,
     notifications,
     push_deliveries,
+    broadcasts,
 );
 
 // The admin report groups enrollments by status together with these.
@@ -205,7 +206,27 @@ diesel::table! {
         status -> Text,
         delivered_at -> Nullable<Timestamp>,
         read_at -> Nullable<Timestamp>,
+        broadcast_id -> Nullable<Text>,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    broadcasts (id) {
+        id -> Text,
+        created_by -> Text,
+        audience_kind -> Text,
+        audience_value -> Nullable<Text>,
+        title_th -> Text,
+        title_en -> Text,
+        body_th -> Text,
+        body_en -> Text,
+        send_at -> Timestamp,
+        status -> Text,
+        expanded_until -> Nullable<Text>,
+        targeted_users -> BigInt,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod admin_users;
 pub mod auth;
+pub mod broadcasts;
 pub mod centers;
 pub mod courses;
 pub mod devices;

@@ -24,6 +24,7 @@ pub struct Notification {
     pub status: String,
     pub delivered_at: Option<NaiveDateTime>,
     pub read_at: Option<NaiveDateTime>,
+    pub broadcast_id: Option<String>,
     pub created_at: NaiveDateTime,
 }
 

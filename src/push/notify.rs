@@ -96,6 +96,7 @@ fn write(conn: &mut DbConn, facts: &SessionFacts, draft: Draft) -> QueryResult<b
             status: "scheduled".into(),
             delivered_at: None,
             read_at: None,
+            broadcast_id: None,
             created_at: now,
         },
     )

@@ -110,49 +110,73 @@ pub fn fan_out_due(
                 users::quiet_hours_end,
             ))
             .load(conn)?;
-        let mut new_deliveries = Vec::new();
+        // Decide each one in memory, then write in bulk: a broadcast fans out thousands.
+        let mut delivered: Vec<(String, String)> = Vec::new();
+        let mut dropped: Vec<String> = Vec::new();
         for (id, user_id, urgent, expires_at, quiet_start, quiet_end) in due {
             let release = match quiet_hours_of(quiet_start, quiet_end, default_quiet) {
                 Some(q) if !urgent => q.release_time(now),
                 _ => now,
             };
-            let target = notifications::table.find(&id);
             if expires_at.is_some_and(|e| release >= e) {
-                diesel::update(target)
-                    .set(notifications::status.eq("dropped"))
-                    .execute(conn)?;
-                report.dropped += 1;
+                dropped.push(id);
             } else if release > now {
-                diesel::update(target)
+                diesel::update(notifications::table.find(&id))
                     .set(notifications::due_at.eq(release))
                     .execute(conn)?;
                 report.postponed += 1;
             } else {
-                diesel::update(target)
-                    .set((
-                        notifications::status.eq("delivered"),
-                        notifications::delivered_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                report.delivered += 1;
-                if to_devices {
-                    let tokens: Vec<String> = devices_t::table
-                        .filter(devices_t::user_id.eq(&user_id))
-                        .select(devices_t::token)
-                        .load(conn)?;
-                    for token in tokens {
-                        new_deliveries.push((
-                            push_deliveries::notification_id.eq(id.clone()),
-                            push_deliveries::device_token.eq(token),
-                            push_deliveries::status.eq("pending"),
-                            push_deliveries::due_at.eq(now),
-                            push_deliveries::created_at.eq(now),
-                            push_deliveries::updated_at.eq(now),
-                        ));
-                    }
-                }
+                delivered.push((id, user_id));
             }
         }
+        for chunk in dropped.chunks(1000) {
+            diesel::update(notifications::table.filter(notifications::id.eq_any(chunk)))
+                .set(notifications::status.eq("dropped"))
+                .execute(conn)?;
+        }
+        report.dropped = dropped.len();
+        for chunk in delivered.chunks(1000) {
+            let ids: Vec<&String> = chunk.iter().map(|(id, _)| id).collect();
+            diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
+                .set((
+                    notifications::status.eq("delivered"),
+                    notifications::delivered_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        report.delivered = delivered.len();
+        if !to_devices {
+            return Ok(report);
+        }
+        let mut tokens_of: std::collections::HashMap<String, Vec<String>> =
+            std::collections::HashMap::new();
+        let mut user_ids: Vec<&String> = delivered.iter().map(|(_, user)| user).collect();
+        user_ids.sort();
+        user_ids.dedup();
+        for chunk in user_ids.chunks(1000) {
+            let rows: Vec<(String, String)> = devices_t::table
+                .filter(devices_t::user_id.eq_any(chunk))
+                .select((devices_t::user_id, devices_t::token))
+                .load(conn)?;
+            for (user, token) in rows {
+                tokens_of.entry(user).or_default().push(token);
+            }
+        }
+        let new_deliveries: Vec<_> = delivered
+            .iter()
+            .flat_map(|(id, user)| {
+                tokens_of.get(user).into_iter().flatten().map(move |token| {
+                    (
+                        push_deliveries::notification_id.eq(id.clone()),
+                        push_deliveries::device_token.eq(token.clone()),
+                        push_deliveries::status.eq("pending"),
+                        push_deliveries::due_at.eq(now),
+                        push_deliveries::created_at.eq(now),
+                        push_deliveries::updated_at.eq(now),
+                    )
+                })
+            })
+            .collect();
         for chunk in new_deliveries.chunks(1000) {
             report.deliveries += crate::insert_batch!(conn, push_deliveries::table, chunk)?;
         }

@@ -14,6 +14,7 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::QuietHours;
 use crate::http::metrics::Metrics;
+use crate::models::broadcasts;
 
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Claimed, FanOut, Recorded};
@@ -22,10 +23,14 @@ use super::queue::{self, Claimed, FanOut, Recorded};
 const LEASE: Duration = Duration::from_secs(60);
 /// Due notifications fanned out per round.
 const FAN_OUT_BATCH: i64 = 2_000;
+/// Broadcast audience added per round.
+const BROADCAST_BATCH: i64 = 2_000;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
+    /// People added from broadcasts.
+    pub expanded: usize,
     pub fan_out: FanOut,
     pub claimed: usize,
     pub recorded: Recorded,
@@ -33,7 +38,7 @@ pub struct Step {
 
 impl Step {
     pub fn is_idle(&self) -> bool {
-        self.claimed == 0 && self.fan_out == FanOut::default()
+        self.claimed == 0 && self.expanded == 0 && self.fan_out == FanOut::default()
     }
 }
 
@@ -93,6 +98,9 @@ impl PushWorker {
 
     /// One round: fan out what is due, then send one batch of deliveries.
     pub async fn step(&self) -> anyhow::Result<Step> {
+        let expanded = self
+            .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
+            .await?;
         let (quiet, to_devices) = (self.quiet_hours, self.fcm.is_some());
         let fan_out = self
             .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, to_devices, FAN_OUT_BATCH)?))
@@ -156,6 +164,7 @@ impl PushWorker {
             .blocking(move |conn| Ok(queue::record(conn, &results, max_attempts)?))
             .await?;
         Ok(Step {
+            expanded,
             fan_out,
             claimed: count,
             recorded,

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod authorization;
 mod bad_input;
+mod broadcasts;
 mod centers;
 mod cli;
 mod concurrency;

@@ -29,10 +29,12 @@ CREATE TABLE notifications (
     status       TEXT NOT NULL CHECK (status IN ('scheduled', 'delivered', 'cancelled', 'dropped')),
     delivered_at TIMESTAMP,
     read_at      TIMESTAMP,
+    broadcast_id TEXT,
     created_at   TIMESTAMP NOT NULL
 );
 CREATE INDEX notifications_due ON notifications (status, due_at);
 CREATE INDEX notifications_inbox ON notifications (user_id, status, delivered_at);
+CREATE INDEX notifications_broadcast ON notifications (broadcast_id);
 
 CREATE TABLE push_deliveries (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -48,3 +50,24 @@ CREATE TABLE push_deliveries (
     UNIQUE (notification_id, device_token)
 );
 CREATE INDEX push_deliveries_due ON push_deliveries (status, due_at);
+
+-- Admin (and staff) broadcasts: expanded into one notification per user when due, in
+-- batches whose progress is kept, so a killed worker resumes where it stopped.
+CREATE TABLE broadcasts (
+    id             TEXT PRIMARY KEY NOT NULL,
+    created_by     TEXT NOT NULL REFERENCES users (id),
+    audience_kind  TEXT NOT NULL CHECK (audience_kind IN ('all', 'province', 'center', 'course', 'session')),
+    audience_value TEXT,
+    title_th       TEXT NOT NULL,
+    title_en       TEXT NOT NULL,
+    body_th        TEXT NOT NULL,
+    body_en        TEXT NOT NULL,
+    send_at        TIMESTAMP NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('scheduled', 'sending', 'sent', 'cancelled')),
+    -- Users are expanded in ID order; the last one done.
+    expanded_until TEXT,
+    targeted_users BIGINT NOT NULL DEFAULT 0,
+    created_at     TIMESTAMP NOT NULL,
+    finished_at    TIMESTAMP
+);
+CREATE INDEX broadcasts_due ON broadcasts (status, send_at);

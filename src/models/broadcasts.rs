@@ -1,0 +1,356 @@
+//! Broadcasts to an audience (everyone, a province, a center, a course, a session),
+//! expanded into per-user notifications when due, in batches that resume after a crash.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::{self, DbConn};
+use crate::domain::Locale;
+use crate::models::notifications::Notification;
+use crate::models::users::new_id;
+use crate::schema::{
+    broadcasts, centers, course_sessions, devices, enrollments, notifications, push_deliveries,
+    users,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = broadcasts)]
+pub struct Broadcast {
+    pub id: String,
+    pub created_by: String,
+    pub audience_kind: String,
+    pub audience_value: Option<String>,
+    pub title_th: String,
+    pub title_en: String,
+    pub body_th: String,
+    pub body_en: String,
+    pub send_at: NaiveDateTime,
+    pub status: String,
+    pub expanded_until: Option<String>,
+    pub targeted_users: i64,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Who a broadcast reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    All,
+    /// Residents who gave this province (Thai name) in their profile, or who enrolled at
+    /// one of its centers.
+    Province(String),
+    /// People enrolled (now or before) in sessions at this center.
+    Center(String),
+    /// People enrolled in sessions of this course.
+    Course(String),
+    /// People holding a seat or waiting in this session.
+    Session(String),
+}
+
+impl Audience {
+    pub fn from_db(kind: &str, value: Option<&str>) -> Option<Self> {
+        let value = value.map(str::to_string);
+        match (kind, value) {
+            ("all", _) => Some(Audience::All),
+            ("province", Some(v)) => Some(Audience::Province(v)),
+            ("center", Some(v)) => Some(Audience::Center(v)),
+            ("course", Some(v)) => Some(Audience::Course(v)),
+            ("session", Some(v)) => Some(Audience::Session(v)),
+            _ => None,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Audience::All => "all",
+            Audience::Province(_) => "province",
+            Audience::Center(_) => "center",
+            Audience::Course(_) => "course",
+            Audience::Session(_) => "session",
+        }
+    }
+
+    pub fn value(&self) -> Option<&str> {
+        match self {
+            Audience::All => None,
+            Audience::Province(v)
+            | Audience::Center(v)
+            | Audience::Course(v)
+            | Audience::Session(v) => Some(v),
+        }
+    }
+}
+
+/// Narrows a boxed query that includes `users` to the audience (a macro, so the same
+/// rules serve the user list and the device count).
+macro_rules! filter_audience {
+    ($query:expr, $audience:expr) => {{
+        let query = $query;
+        match $audience {
+            Audience::All => query,
+            Audience::Province(province) => query.filter(
+                users::province.eq(province.clone()).or(users::id.eq_any(
+                    enrollments::table
+                        .inner_join(course_sessions::table.inner_join(centers::table))
+                        .filter(centers::province.eq(province.clone()))
+                        .filter(enrollments::status.ne("cancelled"))
+                        .select(enrollments::user_id),
+                )),
+            ),
+            Audience::Center(center) => query.filter(
+                users::id.eq_any(
+                    enrollments::table
+                        .inner_join(course_sessions::table)
+                        .filter(course_sessions::center_id.eq(center.clone()))
+                        .filter(enrollments::status.ne("cancelled"))
+                        .select(enrollments::user_id),
+                ),
+            ),
+            Audience::Course(course) => query.filter(
+                users::id.eq_any(
+                    enrollments::table
+                        .inner_join(course_sessions::table)
+                        .filter(course_sessions::course_id.eq(course.clone()))
+                        .filter(enrollments::status.ne("cancelled"))
+                        .select(enrollments::user_id),
+                ),
+            ),
+            Audience::Session(session) => query.filter(
+                users::id.eq_any(
+                    enrollments::table
+                        .filter(enrollments::session_id.eq(session.clone()))
+                        .filter(enrollments::status.eq_any(["confirmed", "waitlisted"]))
+                        .select(enrollments::user_id),
+                ),
+            ),
+        }
+    }};
+}
+
+/// How many people and devices the audience reaches now.
+pub fn preview(conn: &mut DbConn, audience: &Audience) -> QueryResult<(i64, i64)> {
+    let users_count: i64 = filter_audience!(users::table.into_boxed(), audience)
+        .count()
+        .get_result(conn)?;
+    let devices_count: i64 = filter_audience!(
+        devices::table.inner_join(users::table).into_boxed(),
+        audience
+    )
+    .count()
+    .get_result(conn)?;
+    Ok((users_count, devices_count))
+}
+
+pub fn insert(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<()> {
+    diesel::insert_into(broadcasts::table)
+        .values(broadcast)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Broadcast>> {
+    broadcasts::table
+        .find(id)
+        .select(Broadcast::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Newest first, before the keyset `before_id` (IDs are time-ordered).
+pub fn list(
+    conn: &mut DbConn,
+    before_id: Option<String>,
+    limit: i64,
+) -> QueryResult<Vec<Broadcast>> {
+    let mut query = broadcasts::table
+        .select(Broadcast::as_select())
+        .order(broadcasts::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(broadcasts::id.lt(before));
+    }
+    query.load(conn)
+}
+
+/// Cancels a broadcast that has not started; returns it (as it now is) if it exists.
+pub fn cancel(conn: &mut DbConn, id: &str) -> QueryResult<Option<(Broadcast, bool)>> {
+    let changed = diesel::update(
+        broadcasts::table
+            .find(id)
+            .filter(broadcasts::status.eq("scheduled")),
+    )
+    .set((
+        broadcasts::status.eq("cancelled"),
+        broadcasts::finished_at.eq(db::now()),
+    ))
+    .execute(conn)?;
+    Ok(find(conn, id)?.map(|b| (b, changed == 1)))
+}
+
+/// Delivery figures of a broadcast, each device counted once.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    pub targeted: i64,
+    pub devices: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub invalid_tokens: i64,
+    pub pending: i64,
+}
+
+pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
+    let by_status: Vec<(String, i64)> = push_deliveries::table
+        .inner_join(notifications::table)
+        .filter(notifications::broadcast_id.eq(&broadcast.id))
+        .group_by(push_deliveries::status)
+        .select((push_deliveries::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut stats = Stats {
+        targeted: broadcast.targeted_users,
+        ..Stats::default()
+    };
+    for (status, n) in by_status {
+        stats.devices += n;
+        match status.as_str() {
+            "sent" => stats.sent += n,
+            "failed" => stats.failed += n,
+            "invalid_token" => stats.invalid_tokens += n,
+            "pending" | "leased" => stats.pending += n,
+            _ => {}
+        }
+    }
+    Ok(stats)
+}
+
+/// Expands one due broadcast by up to `batch` users: their notifications are written and
+/// the progress moved in one transaction. Returns how many users were added (0: nothing
+/// due).
+pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
+    db::write_transaction(conn, |conn| {
+        let now = db::now();
+        let due: Option<Broadcast> = match conn {
+            DbConn::Postgres(pg) => diesel::sql_query(
+                "SELECT * FROM broadcasts WHERE status IN ('scheduled', 'sending') AND send_at <= $1 \
+                 ORDER BY send_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+            )
+            .bind::<diesel::sql_types::Timestamp, _>(now)
+            .get_result::<BroadcastRow>(pg)
+            .optional()?
+            .map(Broadcast::from),
+            DbConn::Sqlite(_) => broadcasts::table
+                .filter(broadcasts::status.eq_any(["scheduled", "sending"]))
+                .filter(broadcasts::send_at.le(now))
+                .order(broadcasts::send_at.asc())
+                .select(Broadcast::as_select())
+                .first(conn)
+                .optional()?,
+        };
+        let Some(broadcast) = due else { return Ok(0) };
+        let Some(audience) = Audience::from_db(
+            &broadcast.audience_kind,
+            broadcast.audience_value.as_deref(),
+        ) else {
+            return Ok(0);
+        };
+        let mut query = filter_audience!(users::table.into_boxed(), &audience)
+            .select((users::id, users::locale))
+            .order(users::id.asc())
+            .limit(batch);
+        if let Some(after) = &broadcast.expanded_until {
+            query = query.filter(users::id.gt(after.clone()));
+        }
+        let people: Vec<(String, String)> = query.load(conn)?;
+        if people.is_empty() {
+            diesel::update(broadcasts::table.find(&broadcast.id))
+                .set((
+                    broadcasts::status.eq("sent"),
+                    broadcasts::finished_at.eq(now),
+                ))
+                .execute(conn)?;
+            return Ok(0);
+        }
+        let data =
+            serde_json::json!({ "kind": "broadcast", "broadcast_id": broadcast.id }).to_string();
+        let rows: Vec<Notification> = people
+            .iter()
+            .map(|(user_id, locale)| {
+                let (title, body) = match Locale::from_db(locale) {
+                    Locale::Th => (&broadcast.title_th, &broadcast.body_th),
+                    Locale::En => (&broadcast.title_en, &broadcast.body_en),
+                };
+                Notification {
+                    id: new_id(),
+                    user_id: user_id.clone(),
+                    kind: "broadcast".into(),
+                    dedup_key: format!("broadcast:{}:{user_id}", broadcast.id),
+                    title: title.clone(),
+                    body: body.clone(),
+                    data: data.clone(),
+                    collapse_key: format!("broadcast-{}", broadcast.id),
+                    urgent: false,
+                    due_at: now,
+                    expires_at: Some(broadcast.send_at + chrono::Duration::days(3)),
+                    status: "scheduled".into(),
+                    delivered_at: None,
+                    read_at: None,
+                    broadcast_id: Some(broadcast.id.clone()),
+                    created_at: now,
+                }
+            })
+            .collect();
+        for chunk in rows.chunks(500) {
+            crate::insert_batch!(conn, notifications::table, chunk)?;
+        }
+        let last = people.last().map(|(id, _)| id.clone());
+        diesel::update(broadcasts::table.find(&broadcast.id))
+            .set((
+                broadcasts::status.eq("sending"),
+                broadcasts::expanded_until.eq(last),
+                broadcasts::targeted_users.eq(broadcasts::targeted_users + people.len() as i64),
+            ))
+            .execute(conn)?;
+        Ok(people.len())
+    })
+}
+
+/// `SELECT *` of a broadcast row, for the raw PostgreSQL claim.
+#[derive(QueryableByName)]
+#[diesel(table_name = broadcasts)]
+struct BroadcastRow {
+    id: String,
+    created_by: String,
+    audience_kind: String,
+    audience_value: Option<String>,
+    title_th: String,
+    title_en: String,
+    body_th: String,
+    body_en: String,
+    send_at: NaiveDateTime,
+    status: String,
+    expanded_until: Option<String>,
+    targeted_users: i64,
+    created_at: NaiveDateTime,
+    finished_at: Option<NaiveDateTime>,
+}
+
+impl From<BroadcastRow> for Broadcast {
+    fn from(r: BroadcastRow) -> Self {
+        Broadcast {
+            id: r.id,
+            created_by: r.created_by,
+            audience_kind: r.audience_kind,
+            audience_value: r.audience_value,
+            title_th: r.title_th,
+            title_en: r.title_en,
+            body_th: r.body_th,
+            body_en: r.body_en,
+            send_at: r.send_at,
+            status: r.status,
+            expanded_until: r.expanded_until,
+            targeted_users: r.targeted_users,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
