@@ -64,6 +64,9 @@ pub struct Settings {
     pub push_max_attempts: i32,
     /// How often an idle worker looks for due work.
     pub worker_poll: Duration,
+    /// How long a claimed delivery stays a worker's before another may take it over (a
+    /// worker that died mid-send); keep it well above the 10 s send timeout.
+    pub push_lease: Duration,
     pub log_format: LogFormat,
     pub log_filter: String,
     /// Whether `serve` runs the push worker too (`--no-worker` turns it off).
@@ -136,6 +139,7 @@ impl Settings {
         let login_lockout = duration("OCOD_LOGIN_LOCKOUT", "15m");
         let directory_refresh = duration("OCOD_DIRECTORY_REFRESH", "1s");
         let worker_poll = duration("OCOD_WORKER_POLL", "1s");
+        let push_lease = duration("OCOD_PUSH_LEASE", "60s");
 
         let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
             match get(key) {
@@ -244,6 +248,7 @@ impl Settings {
                 push_concurrency,
                 push_max_attempts,
                 worker_poll: worker_poll.max(Duration::from_millis(100)),
+                push_lease: push_lease.max(Duration::from_secs(1)),
                 log_format,
                 log_filter,
                 run_worker: true,

@@ -19,8 +19,6 @@ use crate::models::broadcasts;
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Claimed, FanOut, Recorded};
 
-/// A delivery is leased for this long; sends time out well before.
-const LEASE: Duration = Duration::from_secs(60);
 /// Due notifications fanned out per round.
 const FAN_OUT_BATCH: i64 = 2_000;
 /// Broadcast audience added per round.
@@ -50,6 +48,7 @@ pub struct PushWorker {
     concurrency: usize,
     max_attempts: i32,
     poll: Duration,
+    lease: Duration,
     metrics: Option<Arc<Metrics>>,
 }
 
@@ -80,6 +79,7 @@ impl PushWorker {
             concurrency: settings.push_concurrency,
             max_attempts: settings.push_max_attempts,
             poll: settings.worker_poll,
+            lease: settings.push_lease,
             metrics,
         })
     }
@@ -117,9 +117,9 @@ impl PushWorker {
                 ..Step::default()
             });
         };
-        let limit = self.concurrency as i64 * 2;
+        let (limit, lease) = (self.concurrency as i64 * 2, self.lease);
         let claimed = self
-            .blocking(move |conn| Ok(queue::claim(conn, LEASE, limit)?))
+            .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
             .await?;
         if claimed.is_empty() {
             return Ok(Step {

@@ -9,6 +9,7 @@ mod broadcasts;
 mod centers;
 mod cli;
 mod concurrency;
+mod crash;
 mod delivery;
 mod enrollment;
 mod fcm;
