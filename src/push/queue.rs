@@ -197,15 +197,30 @@ pub struct Claimed {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-/// Leases up to `limit` due deliveries (and ones whose lease ran out) for `lease`.
+/// Puts deliveries whose lease ran out (their worker died mid-send) back in the queue.
+/// Kept apart from `claim` so the claim reads the (status, due_at) index alone.
+pub fn rescue_expired_leases(conn: &mut DbConn) -> QueryResult<usize> {
+    let now = db::now();
+    diesel::update(
+        push_deliveries::table
+            .filter(push_deliveries::status.eq("leased"))
+            .filter(push_deliveries::leased_until.lt(now)),
+    )
+    .set((
+        push_deliveries::status.eq("pending"),
+        push_deliveries::leased_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Leases up to `limit` due deliveries for `lease`.
 pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<Claimed>> {
     let now = db::now();
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let ids: Vec<i64> = match conn {
         DbConn::Postgres(pg) => diesel::sql_query(
             "UPDATE push_deliveries SET status = 'leased', leased_until = $1, attempts = attempts + 1, updated_at = $2 \
-             WHERE id IN (SELECT id FROM push_deliveries \
-                          WHERE (status = 'pending' OR (status = 'leased' AND leased_until < $2)) AND due_at <= $2 \
+             WHERE id IN (SELECT id FROM push_deliveries WHERE status = 'pending' AND due_at <= $2 \
                           ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
              RETURNING id",
         )
@@ -218,11 +233,7 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
         .collect(),
         DbConn::Sqlite(_) => db::write_transaction(conn, |conn| -> QueryResult<Vec<i64>> {
             let ids: Vec<i64> = push_deliveries::table
-                .filter(
-                    push_deliveries::status
-                        .eq("pending")
-                        .or(push_deliveries::status.eq("leased").and(push_deliveries::leased_until.lt(now))),
-                )
+                .filter(push_deliveries::status.eq("pending"))
                 .filter(push_deliveries::due_at.le(now))
                 .order(push_deliveries::due_at.asc())
                 .limit(limit)

@@ -20,9 +20,11 @@ use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Claimed, FanOut, Recorded};
 
 /// Due notifications fanned out per round.
-const FAN_OUT_BATCH: i64 = 2_000;
+const FAN_OUT_BATCH: i64 = 5_000;
 /// Broadcast audience added per round.
-const BROADCAST_BATCH: i64 = 2_000;
+const BROADCAST_BATCH: i64 = 5_000;
+/// Most batches of `concurrency` deliveries sent per round.
+const BATCHES_PER_STEP: usize = 20;
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,10 @@ impl PushWorker {
         .await?
     }
 
-    /// One round: fan out what is due, then send one batch of deliveries.
+    /// One round: expand due broadcasts, fan out what is due, then send what is queued.
+    /// Claimed deliveries stream into at most `concurrency` sends in flight, and results
+    /// are recorded in chunks as they come, so claiming and recording overlap the wait on
+    /// FCM instead of adding to it.
     pub async fn step(&self) -> anyhow::Result<Step> {
         let expanded = self
             .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
@@ -105,6 +110,11 @@ impl PushWorker {
         let fan_out = self
             .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, to_devices, FAN_OUT_BATCH)?))
             .await?;
+        let mut step = Step {
+            expanded,
+            fan_out,
+            ..Step::default()
+        };
         if fan_out.delivered > 0 && self.fcm.is_none() {
             tracing::info!(
                 delivered = fan_out.delivered,
@@ -112,24 +122,47 @@ impl PushWorker {
             );
         }
         let Some(fcm) = self.fcm.clone() else {
-            return Ok(Step {
-                fan_out,
-                ..Step::default()
-            });
+            return Ok(step);
         };
-        let (limit, lease) = (self.concurrency as i64 * 2, self.lease);
-        let claimed = self
-            .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
+        let rescued = self
+            .blocking(|conn| Ok(queue::rescue_expired_leases(conn)?))
             .await?;
-        if claimed.is_empty() {
-            return Ok(Step {
-                fan_out,
-                ..Step::default()
-            });
+        if rescued > 0 {
+            tracing::warn!(
+                rescued,
+                "push: took over deliveries whose worker stopped mid-send"
+            );
         }
-        let count = claimed.len();
-        // The claim is committed; no transaction is open while we talk to FCM.
-        let results: Vec<(Claimed, Outcome)> = futures_util::stream::iter(claimed)
+
+        // Claims are committed before anything is sent: no transaction is open while we
+        // talk to FCM. The channel bounds how far claiming runs ahead of sending.
+        let (tx, rx) = tokio::sync::mpsc::channel::<Claimed>(self.concurrency);
+        let claimer = self.clone();
+        let producer = tokio::spawn(async move {
+            let (limit, lease) = (claimer.concurrency as i64, claimer.lease);
+            let mut claimed = 0;
+            for _ in 0..BATCHES_PER_STEP {
+                let batch = claimer
+                    .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
+                    .await?;
+                if batch.is_empty() {
+                    break;
+                }
+                claimed += batch.len();
+                for delivery in batch {
+                    if tx.send(delivery).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            anyhow::Ok(claimed)
+        });
+        let queued =
+            futures_util::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|c| (c, rx)) },
+            );
+        let mut results = std::pin::pin!(queued
             .map(|c| {
                 let fcm = Arc::clone(&fcm);
                 async move {
@@ -138,14 +171,27 @@ impl PushWorker {
                 }
             })
             .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        if let Some(m) = &self.metrics {
-            for (_, outcome) in &results {
+            .ready_chunks(self.concurrency));
+        while let Some(chunk) = results.next().await {
+            self.observe(&chunk);
+            let max_attempts = self.max_attempts;
+            let recorded = self
+                .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts)?))
+                .await?;
+            step.recorded.sent += recorded.sent;
+            step.recorded.invalid_tokens += recorded.invalid_tokens;
+            step.recorded.retried += recorded.retried;
+            step.recorded.failed += recorded.failed;
+        }
+        step.claimed = producer.await??;
+        Ok(step)
+    }
+
+    fn observe(&self, results: &[(Claimed, Outcome)]) {
+        for (c, outcome) in results {
+            if let Some(m) = &self.metrics {
                 m.pushes.with_label_values(&[outcome_label(outcome)]).inc();
             }
-        }
-        for (c, outcome) in &results {
             match outcome {
                 Outcome::Sent => {}
                 Outcome::InvalidToken(reason) => {
@@ -159,16 +205,6 @@ impl PushWorker {
                 }
             }
         }
-        let max_attempts = self.max_attempts;
-        let recorded = self
-            .blocking(move |conn| Ok(queue::record(conn, &results, max_attempts)?))
-            .await?;
-        Ok(Step {
-            expanded,
-            fan_out,
-            claimed: count,
-            recorded,
-        })
     }
 
     /// Runs rounds until `stop` is set; the round in progress is finished and recorded, so

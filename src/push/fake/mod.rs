@@ -76,13 +76,27 @@ pub struct Control {
     /// Forget every access token issued so far (sends then get 401).
     #[serde(default)]
     pub revoke_access_tokens: bool,
+    /// Keep each accepted message for inspection (the default), or only count them (for
+    /// load tests, so the fake's memory does not grow).
+    pub keep_messages: Option<bool>,
 }
 
-#[derive(Default)]
 struct Behaviour {
     latency: Duration,
     faults: VecDeque<Fault>,
     dead: HashSet<String>,
+    keep_messages: bool,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            latency: Duration::ZERO,
+            faults: VecDeque::new(),
+            dead: HashSet::new(),
+            keep_messages: true,
+        }
+    }
 }
 
 /// What the fake knows and has seen.
@@ -109,6 +123,9 @@ impl FakeState {
         }
         b.faults.extend(control.fail_next);
         b.dead.extend(control.dead_tokens);
+        if let Some(keep) = control.keep_messages {
+            b.keep_messages = keep;
+        }
         drop(b);
         if control.revoke_access_tokens {
             lock(&self.issued).clear();
@@ -119,12 +136,14 @@ impl FakeState {
         lock(&self.received).clone()
     }
 
+    /// Messages accepted so far (kept or only counted).
     pub fn received_count(&self) -> usize {
-        lock(&self.received).len()
+        self.counter.load(Ordering::Relaxed) as usize
     }
 
     pub fn clear_received(&self) {
         lock(&self.received).clear();
+        self.counter.store(0, Ordering::Relaxed);
     }
 
     /// How many access tokens were requested (tests check the cache).
@@ -374,16 +393,18 @@ async fn send(
             Some("UNREGISTERED"),
         );
     }
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    lock(&state.received).push(Received {
-        token,
-        title: text(&message["notification"]["title"]).unwrap_or_default(),
-        body: text(&message["notification"]["body"]).unwrap_or_default(),
-        data,
-        collapse_key: text(&message["android"]["collapse_key"]),
-        apns_collapse_id: text(&message["apns"]["headers"]["apns-collapse-id"]),
-        ttl: text(&message["android"]["ttl"]),
-    });
+    if lock(&state.behaviour).keep_messages {
+        let text = |v: &Value| v.as_str().map(str::to_string);
+        lock(&state.received).push(Received {
+            token,
+            title: text(&message["notification"]["title"]).unwrap_or_default(),
+            body: text(&message["notification"]["body"]).unwrap_or_default(),
+            data,
+            collapse_key: text(&message["android"]["collapse_key"]),
+            apns_collapse_id: text(&message["apns"]["headers"]["apns-collapse-id"]),
+            ttl: text(&message["android"]["ttl"]),
+        });
+    }
     let n = state.counter.fetch_add(1, Ordering::Relaxed);
     HttpResponse::Ok().json(json!({ "name": format!("projects/{FAKE_PROJECT}/messages/0:{n}") }))
 }
