@@ -135,16 +135,37 @@ impl PushWorker {
         }
 
         // Claims are committed before anything is sent: no transaction is open while we
-        // talk to FCM. The channel bounds how far claiming runs ahead of sending.
+        // talk to FCM. The channel bounds how far claiming runs ahead of sending; when the
+        // queue runs low the producer tops it up from broadcasts and due notifications,
+        // while earlier pushes are still in flight.
         let (tx, rx) = tokio::sync::mpsc::channel::<Claimed>(self.concurrency);
         let claimer = self.clone();
         let producer = tokio::spawn(async move {
             let (limit, lease) = (claimer.concurrency as i64, claimer.lease);
-            let mut claimed = 0;
+            let (mut claimed, mut expanded, mut fan_out) = (0, 0, FanOut::default());
             for _ in 0..BATCHES_PER_STEP {
-                let batch = claimer
+                let mut batch = claimer
                     .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
                     .await?;
+                if (batch.len() as i64) < limit {
+                    expanded += claimer
+                        .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
+                        .await?;
+                    let more = claimer
+                        .blocking(move |conn| {
+                            Ok(queue::fan_out_due(conn, quiet, true, FAN_OUT_BATCH)?)
+                        })
+                        .await?;
+                    fan_out.delivered += more.delivered;
+                    fan_out.postponed += more.postponed;
+                    fan_out.dropped += more.dropped;
+                    fan_out.deliveries += more.deliveries;
+                    if batch.is_empty() && more.deliveries > 0 {
+                        batch = claimer
+                            .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
+                            .await?;
+                    }
+                }
                 if batch.is_empty() {
                     break;
                 }
@@ -155,7 +176,7 @@ impl PushWorker {
                     }
                 }
             }
-            anyhow::Ok(claimed)
+            anyhow::Ok((claimed, expanded, fan_out))
         });
         let queued =
             futures_util::stream::unfold(
@@ -183,7 +204,13 @@ impl PushWorker {
             step.recorded.retried += recorded.retried;
             step.recorded.failed += recorded.failed;
         }
-        step.claimed = producer.await??;
+        let (claimed, expanded, fan_out) = producer.await??;
+        step.claimed = claimed;
+        step.expanded += expanded;
+        step.fan_out.delivered += fan_out.delivered;
+        step.fan_out.postponed += fan_out.postponed;
+        step.fan_out.dropped += fan_out.dropped;
+        step.fan_out.deliveries += fan_out.deliveries;
         Ok(step)
     }
 
