@@ -65,6 +65,7 @@ route_table! {
     "/api/v1/admin/broadcasts" => { get: broadcasts::list_broadcasts, post: broadcasts::create_broadcast },
     "/api/v1/admin/broadcasts/{id}" => { get: broadcasts::get_broadcast },
     "/api/v1/admin/broadcasts/{id}/cancel" => { post: broadcasts::cancel_broadcast },
+    "/api/v1/admin/push/failures" => { get: broadcasts::list_push_failures },
     "/api/v1/admin/users" => { get: admin_users::list_users },
     "/api/v1/admin/users/{id}" => { patch: admin_users::update_user },
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },

@@ -255,3 +255,61 @@ pub async fn cancel_broadcast(
     }
     Ok(HttpResponse::Ok().json(view(broadcast, None)))
 }
+
+#[derive(Debug, Serialize)]
+pub struct FailedView {
+    id: i64,
+    notification_id: String,
+    kind: String,
+    user_id: String,
+    /// The end of the device token only: enough to recognise it, not to use it.
+    device: String,
+    attempts: i32,
+    reason: Option<String>,
+    failed_at: String,
+}
+
+/// `GET /admin/push/failures`: pushes given up on, with FCM's reason, newest first.
+pub async fn list_push_failures(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let before = match query.cursor.as_deref().map(decode_cursor).transpose()? {
+        Some(c) => Some(
+            c.parse::<i64>()
+                .map_err(|_| ApiError::field("cursor", "invalid_cursor"))?,
+        ),
+        None => None,
+    };
+    let rows = with_db(&pool, move |conn| {
+        Ok(crate::push::queue::failed(conn, before, limit + 1)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(paginate(
+        rows,
+        limit,
+        |f| f.id.to_string(),
+        |f| FailedView {
+            id: f.id,
+            notification_id: f.notification_id,
+            kind: f.kind,
+            user_id: f.user_id,
+            device: format!(
+                "…{}",
+                f.device_token
+                    .chars()
+                    .rev()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect::<String>()
+            ),
+            attempts: f.attempts,
+            reason: f.last_error,
+            failed_at: rfc3339(f.updated_at),
+        },
+    )))
+}

@@ -378,6 +378,47 @@ pub fn record(
     })
 }
 
+/// A delivery given up on, for admins to see.
+#[derive(Debug, Clone, Queryable)]
+pub struct FailedDelivery {
+    pub id: i64,
+    pub notification_id: String,
+    pub kind: String,
+    pub user_id: String,
+    pub device_token: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Failed deliveries, most recent first, before the keyset `before_id`.
+pub fn failed(
+    conn: &mut DbConn,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<FailedDelivery>> {
+    let mut query = push_deliveries::table
+        .inner_join(notifications::table)
+        .filter(push_deliveries::status.eq("failed"))
+        .select((
+            push_deliveries::id,
+            push_deliveries::notification_id,
+            notifications::kind,
+            notifications::user_id,
+            push_deliveries::device_token,
+            push_deliveries::attempts,
+            push_deliveries::last_error,
+            push_deliveries::updated_at,
+        ))
+        .order(push_deliveries::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before_id {
+        query = query.filter(push_deliveries::id.lt(before));
+    }
+    query.load(conn)
+}
+
 /// Deliveries waiting (pending or leased) and the age in seconds of the oldest due one.
 pub fn depth(conn: &mut DbConn) -> QueryResult<(i64, f64)> {
     let now = db::now();

@@ -381,3 +381,66 @@ async fn two_workers_never_send_the_same_push_twice() {
     tokens.dedup();
     assert_eq!(tokens.len(), 40, "someone got the cancellation twice");
 }
+
+#[tokio::test]
+async fn a_push_refused_too_often_is_given_up_and_shown_to_admins() {
+    let rig = spawn_push_app(&[("OCOD_PUSH_MAX_ATTEMPTS", "2")]).await;
+    let net = rig.app.network().await;
+    let session = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "flaky-phone-123456").await;
+    rig.fake.state.control(ocod::push::fake::Control {
+        fail_next: vec![
+            ocod::push::fake::Fault {
+                status: 500,
+                retry_after: None,
+            },
+            ocod::push::fake::Fault {
+                status: 503,
+                retry_after: None,
+            },
+        ],
+        ..Default::default()
+    });
+    rig.app.enroll(&session, &resident.access).await;
+    rig.app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+
+    let mut failures = Value::Null;
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(20) {
+        rig.step().await;
+        failures = rig
+            .app
+            .get("/api/v1/admin/push/failures", Some(&net.admin.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !failures["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let failure = &failures["items"][0];
+    assert_eq!(failure["attempts"], 2);
+    assert_eq!(failure["kind"], "session_cancelled");
+    assert_eq!(failure["device"], "…123456");
+    assert!(
+        failure["reason"].as_str().unwrap().contains("503"),
+        "{failure}"
+    );
+    assert_eq!(rig.fake.state.received_count(), 0);
+    let res = rig
+        .app
+        .get("/api/v1/admin/push/failures", Some(&net.staff.access))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
