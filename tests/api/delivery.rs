@@ -96,20 +96,7 @@ async fn promotion_is_pushed_and_kept_in_the_inbox() {
     let seated = rig.app.resident().await;
     let waiting = rig.app.resident().await;
     rig.device(&waiting, "waiting-phone").await;
-    let seat: Value = rig
-        .app
-        .enroll(&session, &seated.access)
-        .await
-        .json()
-        .await
-        .unwrap();
-    rig.app.enroll(&session, &waiting.access).await;
-    rig.app
-        .delete(
-            &format!("/api/v1/me/enrollments/{}", seat["id"].as_str().unwrap()),
-            Some(&seated.access),
-        )
-        .await;
+    rig.app.give_up_seat_to(&session, &seated, &waiting).await;
 
     rig.step_until("the promotion push", |r| {
         r.fake
@@ -270,20 +257,7 @@ async fn quiet_hours_hold_back_pushes_until_they_end() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let seat: Value = rig
-        .app
-        .enroll(&session, &seated.access)
-        .await
-        .json()
-        .await
-        .unwrap();
-    rig.app.enroll(&session, &waiting.access).await;
-    rig.app
-        .delete(
-            &format!("/api/v1/me/enrollments/{}", seat["id"].as_str().unwrap()),
-            Some(&seated.access),
-        )
-        .await;
+    rig.app.give_up_seat_to(&session, &seated, &waiting).await;
 
     let step = rig.step().await;
     assert!(step.fan_out.postponed >= 1, "{step:?}");

@@ -187,17 +187,29 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A request with a JSON body, with the bearer token if given.
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &Value,
+        token: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
     pub async fn post_json(
         &self,
         path: &str,
         body: &Value,
         token: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self.client.post(self.url(path)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.expect("request")
+        self.send_json(reqwest::Method::POST, path, body, token)
+            .await
     }
 
     pub async fn patch_json(
@@ -206,11 +218,8 @@ impl TestApp {
         body: &Value,
         token: Option<&str>,
     ) -> reqwest::Response {
-        let mut req = self.client.patch(self.url(path)).json(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send().await.expect("request")
+        self.send_json(reqwest::Method::PATCH, path, body, token)
+            .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
@@ -471,6 +480,26 @@ impl TestApp {
             other_staff,
             course_id,
         }
+    }
+
+    /// `seated` takes the session's only seat, `waiting` joins the waitlist, then `seated`
+    /// gives the seat up (so `waiting` is promoted).
+    pub async fn give_up_seat_to(&self, session_id: &str, seated: &Session, waiting: &Session) {
+        let seat: Value = self
+            .enroll(session_id, &seated.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        self.enroll(session_id, &waiting.access).await;
+        let path = format!(
+            "/api/v1/me/enrollments/{}",
+            seat["id"].as_str().expect("id")
+        );
+        assert_eq!(
+            self.delete(&path, Some(&seated.access)).await.status(),
+            StatusCode::OK
+        );
     }
 
     pub async fn enroll(&self, session_id: &str, token: &str) -> reqwest::Response {
