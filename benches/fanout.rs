@@ -74,6 +74,10 @@ fn settings(url: &str, fake: &str, credentials: &std::path::Path) -> anyhow::Res
         ("OCOD_FCM_ENDPOINT", fake.to_string()),
         ("OCOD_QUIET_HOURS", String::new()),
         ("OCOD_DB_POOL_SIZE", "8".to_string()),
+        (
+            "OCOD_PUSH_CONCURRENCY",
+            std::env::var("OCOD_PUSH_CONCURRENCY").unwrap_or_else(|_| "500".into()),
+        ),
     ]);
     Settings::from_lookup(|k| vars.get(k).cloned(), false).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -13,7 +13,8 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub in_flight: IntGauge,
-    /// Pushes handed to FCM, by outcome (sent, invalid_token, retry, failed).
+    /// Pushes handed to FCM, by outcome (sent, invalid_token, retry, failed) and reason
+    /// (FCM's error code, the HTTP status, or `network`).
     pub pushes: IntCounterVec,
     push_queue_depth: Gauge,
     push_oldest_due_seconds: Gauge,

@@ -217,7 +217,9 @@ impl PushWorker {
     fn observe(&self, results: &[(Claimed, Outcome)]) {
         for (c, outcome) in results {
             if let Some(m) = &self.metrics {
-                m.pushes.with_label_values(&[outcome_label(outcome)]).inc();
+                m.pushes
+                    .with_label_values(&[outcome_label(outcome), reason_label(outcome)])
+                    .inc();
             }
             match outcome {
                 Outcome::Sent => {}
@@ -261,6 +263,31 @@ impl PushWorker {
             tokio::time::sleep(slice).await;
             waited += slice;
         }
+    }
+}
+
+/// FCM's error code (`UNREGISTERED`, `QUOTA_EXCEEDED`, …), the HTTP status, or
+/// `network`: a small, bounded set of metric labels.
+fn reason_label(outcome: &Outcome) -> &str {
+    let reason = match outcome {
+        Outcome::Sent => return "ok",
+        Outcome::InvalidToken(r) | Outcome::Failed(r) | Outcome::Retry { reason: r, .. } => {
+            r.as_str()
+        }
+    };
+    if reason.starts_with("network") {
+        return "network";
+    }
+    let mut words = reason.split_whitespace();
+    let status = words.next().unwrap_or("other");
+    match words.next().map(|w| w.trim_end_matches(':')) {
+        Some(code)
+            if code.len() > 2 && code.chars().all(|c| c.is_ascii_uppercase() || c == '_') =>
+        {
+            code
+        }
+        _ if status.len() == 3 && status.chars().all(|c| c.is_ascii_digit()) => status,
+        _ => "other",
     }
 }
 
@@ -326,5 +353,46 @@ impl WorkerHandle {
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_reasons_are_fcm_codes_statuses_or_network() {
+        assert_eq!(reason_label(&Outcome::Sent), "ok");
+        assert_eq!(
+            reason_label(&Outcome::InvalidToken(
+                "404 UNREGISTERED: Requested entity was not found.".into()
+            )),
+            "UNREGISTERED"
+        );
+        assert_eq!(
+            reason_label(&Outcome::Retry {
+                reason: "429 QUOTA_EXCEEDED: Quota".into(),
+                after: None
+            }),
+            "QUOTA_EXCEEDED"
+        );
+        assert_eq!(
+            reason_label(&Outcome::Retry {
+                reason: "503 The service".into(),
+                after: None
+            }),
+            "503"
+        );
+        assert_eq!(
+            reason_label(&Outcome::Retry {
+                reason: "network: connection refused".into(),
+                after: None
+            }),
+            "network"
+        );
+        assert_eq!(
+            reason_label(&Outcome::Failed("expired before it could be sent".into())),
+            "other"
+        );
     }
 }
