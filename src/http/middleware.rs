@@ -8,7 +8,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, ResponseError};
+use actix_web::{web, Error, HttpMessage};
 use tracing::Instrument;
 
 use crate::error::ApiError;
@@ -137,7 +137,3 @@ fn fallback_error(status: StatusCode) -> ApiError {
         _ => ApiError::Internal(anyhow::anyhow!("framework answered {status}")),
     }
 }
-
-/// Keeps `ResponseError` in scope for `error_response` on framework errors.
-#[allow(dead_code)]
-fn _assert_response_error<T: ResponseError>() {}
