@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod import;
 pub mod maintenance;
 pub mod models;
+pub mod privacy;
 pub mod push;
 pub mod routes;
 pub mod schema;

@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, broadcasts, centers, courses, devices, enrollments, me, reports, sessions,
-    system,
+    admin_users, auth, broadcasts, centers, courses, devices, enrollments, me, privacy, reports,
+    sessions, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -43,7 +43,8 @@ route_table! {
     "/api/v1/auth/login" => { post: auth::login },
     "/api/v1/auth/refresh" => { post: auth::refresh_tokens },
     "/api/v1/auth/logout" => { post: auth::logout },
-    "/api/v1/me" => { get: me::get_me, patch: me::update_me },
+    "/api/v1/me" => { get: me::get_me, patch: me::update_me, delete: privacy::delete_me },
+    "/api/v1/me/export" => { get: privacy::export_me },
     "/api/v1/me/devices" => { post: devices::register_device },
     "/api/v1/me/devices/{token}" => { delete: devices::forget_device },
     "/api/v1/me/notifications" => { get: devices::list_notifications },

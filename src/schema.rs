@@ -18,6 +18,7 @@ diesel::table! {
         reminders_enabled -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -167,6 +168,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     push_deliveries,
     broadcasts,
+    audit_log,
 );
 
 // The admin report groups enrollments by status together with these.
@@ -242,6 +244,17 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        actor_id -> Text,
+        action -> Text,
+        target_id -> Nullable<Text>,
+        center_id -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 

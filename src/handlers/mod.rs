@@ -11,6 +11,7 @@ pub mod devices;
 pub mod enrollments;
 pub mod me;
 mod params;
+pub mod privacy;
 pub mod reports;
 pub mod sessions;
 pub mod system;

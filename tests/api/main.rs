@@ -16,6 +16,7 @@ mod fcm;
 mod helpers;
 mod me;
 mod openapi;
+mod privacy;
 mod push;
 mod sessions;
 mod system;

@@ -16,7 +16,10 @@ CREATE TABLE users (
     reminders_enabled BOOLEAN NOT NULL DEFAULT 1,
     created_at        TIMESTAMP NOT NULL,
     updated_at        TIMESTAMP NOT NULL,
-    CHECK (phone IS NOT NULL OR email IS NOT NULL)
+    -- Set when the person erased their account (PDPA): personal data is gone, the row
+    -- stays so past attendance still counts in reports.
+    deleted_at        TIMESTAMP,
+    CHECK (phone IS NOT NULL OR email IS NOT NULL OR deleted_at IS NOT NULL)
 );
 
 CREATE TABLE auth_sessions (

@@ -71,3 +71,15 @@ CREATE TABLE broadcasts (
     finished_at    TIMESTAMP
 );
 CREATE INDEX broadcasts_due ON broadcasts (status, send_at);
+
+-- What staff, admins and erasures did: who, what, when, which center. Never personal data
+-- beyond the IDs.
+CREATE TABLE audit_log (
+    id         TEXT PRIMARY KEY NOT NULL,
+    actor_id   TEXT NOT NULL,
+    action     TEXT NOT NULL,
+    target_id  TEXT,
+    center_id  TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX audit_log_created ON audit_log (created_at);

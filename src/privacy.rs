@@ -1,0 +1,119 @@
+//! PDPA (Thailand's Personal Data Protection Act) rights: erasure of one's account. What
+//! is erased or anonymised, in one transaction: profile, devices, inbox and every pending
+//! push, login sessions and tokens, idempotency answers, failed-login records; future
+//! seats are given up (promoting waitlists). Past attendance stays, tied to an anonymous
+//! row, so centers' figures stay true. An audit record of the erasure remains, without
+//! personal data.
+
+use diesel::prelude::*;
+
+use crate::db::{self, DbConn};
+use crate::models::enrollments::{self, Enrollment};
+use crate::models::{course_sessions, users::new_id};
+use crate::push::notify::{self, PushPolicy};
+use crate::schema::{
+    audit_log, auth_sessions, center_staff, course_sessions as sessions_t, devices,
+    enrollments as enrollments_t, idempotency_keys, login_failures, notifications, refresh_tokens,
+    users,
+};
+
+/// The name left on an erased account.
+pub const ERASED_NAME: &str = "ผู้ใช้ที่ลบบัญชีแล้ว (deleted user)";
+
+/// What an erasure did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Erased {
+    pub enrollments_cancelled: usize,
+    pub devices_removed: usize,
+    pub notifications_removed: usize,
+    pub sessions_revoked: usize,
+}
+
+pub fn erase_account(
+    conn: &mut DbConn,
+    user_id: &str,
+    policy: &PushPolicy,
+) -> anyhow::Result<Erased> {
+    db::write_transaction(conn, |conn| -> anyhow::Result<Erased> {
+        let now = db::now();
+        let mut erased = Erased::default();
+        let (phone, email): (Option<String>, Option<String>) = users::table
+            .find(user_id)
+            .select((users::phone, users::email))
+            .first(conn)?;
+
+        // Give up seats in sessions that have not started; the waitlist moves up.
+        let upcoming: Vec<Enrollment> = enrollments_t::table
+            .inner_join(sessions_t::table)
+            .filter(enrollments_t::user_id.eq(user_id))
+            .filter(enrollments_t::status.eq_any(["confirmed", "waitlisted"]))
+            .filter(sessions_t::starts_at.gt(now))
+            .select(Enrollment::as_select())
+            .load(conn)?;
+        for enrollment in upcoming {
+            if let Ok(cancelled) = enrollments::cancel_own(conn, &enrollment.id, user_id)? {
+                erased.enrollments_cancelled += 1;
+                if let Some(session) = course_sessions::find(conn, &enrollment.session_id)? {
+                    notify::tell_promoted(conn, policy, &cancelled.promoted, &session)?;
+                }
+            }
+        }
+        // The inbox and every push not yet sent (deliveries go with their notifications).
+        erased.notifications_removed =
+            diesel::delete(notifications::table.filter(notifications::user_id.eq(user_id)))
+                .execute(conn)?;
+        erased.devices_removed =
+            diesel::delete(devices::table.filter(devices::user_id.eq(user_id))).execute(conn)?;
+        let session_ids: Vec<String> = auth_sessions::table
+            .filter(auth_sessions::user_id.eq(user_id))
+            .select(auth_sessions::id)
+            .load(conn)?;
+        diesel::delete(
+            refresh_tokens::table.filter(refresh_tokens::session_id.eq_any(&session_ids)),
+        )
+        .execute(conn)?;
+        erased.sessions_revoked =
+            diesel::update(auth_sessions::table.filter(auth_sessions::user_id.eq(user_id)))
+                .set((
+                    auth_sessions::revoked_at.eq(now),
+                    auth_sessions::revoked_reason.eq("account_erased"),
+                    auth_sessions::user_agent.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)))
+            .execute(conn)?;
+        let logins: Vec<String> = phone.into_iter().chain(email).collect();
+        diesel::delete(login_failures::table.filter(login_failures::login_key.eq_any(&logins)))
+            .execute(conn)?;
+        diesel::delete(center_staff::table.filter(center_staff::user_id.eq(user_id)))
+            .execute(conn)?;
+        diesel::update(users::table.find(user_id))
+            .set((
+                users::phone.eq(None::<String>),
+                users::email.eq(None::<String>),
+                // Not a valid hash: nothing can log in as this account again.
+                users::password_hash.eq("!erased"),
+                users::display_name.eq(ERASED_NAME),
+                users::role.eq("resident"),
+                users::home_lat.eq(None::<f64>),
+                users::home_lon.eq(None::<f64>),
+                users::province.eq(None::<String>),
+                users::quiet_hours_start.eq(None::<String>),
+                users::quiet_hours_end.eq(None::<String>),
+                users::reminders_enabled.eq(false),
+                users::updated_at.eq(now),
+                users::deleted_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::insert_into(audit_log::table)
+            .values((
+                audit_log::id.eq(new_id()),
+                audit_log::actor_id.eq(user_id),
+                audit_log::action.eq("account_erased"),
+                audit_log::target_id.eq(user_id),
+                audit_log::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(erased)
+    })
+}

@@ -1,0 +1,171 @@
+//! PDPA: a person's copy of their data, and erasure.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{problem_code, spawn_app, TestApp};
+
+#[tokio::test]
+async fn an_export_holds_my_data_and_nothing_of_anyone_else() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let alice = TestApp::session_from(
+        app.register(
+            json!({ "phone": "0811111111", "password": "password-1", "display_name": "Alice" }),
+        )
+        .await,
+    )
+    .await;
+    let bob = TestApp::session_from(app.register(json!({ "phone": "0822222222", "password": "password-2", "display_name": "Bob Builder" })).await).await;
+    for (who, token) in [(&alice, "alice-phone-token"), (&bob, "bob-phone-token")] {
+        app.post_json(
+            "/api/v1/me/devices",
+            &json!({ "token": token, "platform": "android" }),
+            Some(&who.access),
+        )
+        .await;
+        app.enroll(&session, &who.access).await;
+    }
+    app.login("0811111111", "wrong-password").await;
+
+    let res = app.get("/api/v1/me/export", Some(&alice.access)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.unwrap();
+    let export: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(export["profile"]["phone"], "+66811111111");
+    assert_eq!(export["enrollments"].as_array().unwrap().len(), 1);
+    assert_eq!(export["enrollments"][0]["session"]["id"], session.as_str());
+    assert_eq!(export["devices"][0]["token"], "alice-phone-token");
+    assert_eq!(
+        export["notifications"].as_array().unwrap().len(),
+        2,
+        "two reminders scheduled"
+    );
+    assert!(!export["login_sessions"].as_array().unwrap().is_empty());
+    assert_eq!(
+        export["login_attempts_recorded"].as_array().unwrap().len(),
+        1
+    );
+    for other in [
+        "+66822222222",
+        "Bob Builder",
+        "bob-phone-token",
+        bob.user_id.as_str(),
+    ] {
+        assert!(!text.contains(other), "the export leaks {other}");
+    }
+    assert_eq!(
+        app.get("/api/v1/me/export", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn erasing_an_account_removes_personal_data_frees_seats_and_ends_every_login() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 1)
+        .await;
+    let alice = TestApp::session_from(app.register(json!({ "email": "alice@example.co.th", "password": "password-1", "display_name": "Alice" })).await).await;
+    let bob = app.resident().await;
+    app.post_json(
+        "/api/v1/me/devices",
+        &json!({ "token": "alice-phone", "platform": "ios" }),
+        Some(&alice.access),
+    )
+    .await;
+    app.enroll(&session, &alice.access).await;
+    app.enroll(&session, &bob.access).await;
+
+    let res = app.delete("/api/v1/me", Some(&alice.access)).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // Every token stops at once, and the account cannot log in again.
+    assert_eq!(
+        problem_code(app.get("/api/v1/me", Some(&alice.access)).await).await,
+        "session_revoked"
+    );
+    let refresh = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": alice.refresh }),
+            None,
+        )
+        .await;
+    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        problem_code(app.login("alice@example.co.th", "password-1").await).await,
+        "invalid_credentials"
+    );
+    // The e-mail is free for a new account.
+    let again = app.register(json!({ "email": "alice@example.co.th", "password": "password-1", "display_name": "Alice again" })).await;
+    assert_eq!(again.status(), StatusCode::CREATED);
+
+    // Her seat went to Bob, who is told; her device and pending pushes are gone.
+    let bobs: Value = app
+        .get("/api/v1/me/enrollments", Some(&bob.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bobs["items"][0]["status"], "confirmed");
+    let kinds: Vec<String> = app
+        .notifications_of(&bob.user_id)
+        .await
+        .into_iter()
+        .map(|(k, _, _)| k)
+        .collect();
+    assert!(
+        kinds.contains(&"waitlist_promoted".to_string()),
+        "{kinds:?}"
+    );
+    assert!(app.notifications_of(&alice.user_id).await.is_empty());
+    assert_eq!(app.count("devices").await, 0);
+
+    // What remains: an anonymous row and an audit record without personal data.
+    let roster: Value = app
+        .get(
+            &format!("/api/v1/sessions/{session}/enrollments"),
+            Some(&net.staff.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!roster.to_string().contains("alice@example.co.th"));
+    let users: Value = app
+        .get("/api/v1/admin/users?limit=100", Some(&net.admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let erased = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == alice.user_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (erased["email"].clone(), erased["phone"].clone()),
+        (Value::Null, Value::Null)
+    );
+    assert_eq!(erased["display_name"], ocod::privacy::ERASED_NAME);
+    assert_eq!(app.count("audit_log").await, 1);
+    let pool = app.pool.clone();
+    let audit: (String, String) = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use ocod::schema::audit_log::dsl as a;
+        a::audit_log
+            .select((a::action, a::actor_id))
+            .first(&mut pool.get().unwrap())
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(audit, ("account_erased".to_string(), alice.user_id.clone()));
+}
