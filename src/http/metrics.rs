@@ -51,9 +51,9 @@ impl Metrics {
         let pushes = IntCounterVec::new(
             Opts::new(
                 "pushes_total",
-                "Pushes handed to FCM by this process, by outcome",
+                "Pushes handed to FCM by this process, by outcome and FCM's reason",
             ),
-            &["outcome"],
+            &["outcome", "reason"],
         )?;
         let push_queue_depth = Gauge::new(
             "push_queue_depth",

@@ -217,9 +217,13 @@ impl PushWorker {
     fn observe(&self, results: &[(Claimed, Outcome)]) {
         for (c, outcome) in results {
             if let Some(m) = &self.metrics {
-                m.pushes
-                    .with_label_values(&[outcome_label(outcome), reason_label(outcome)])
-                    .inc();
+                // Never let a metric take the worker down.
+                if let Ok(counter) = m
+                    .pushes
+                    .get_metric_with_label_values(&[outcome_label(outcome), reason_label(outcome)])
+                {
+                    counter.inc();
+                }
             }
             match outcome {
                 Outcome::Sent => {}
@@ -240,14 +244,22 @@ impl PushWorker {
     /// nothing is left leased.
     pub async fn run(self, stop: Arc<AtomicBool>) {
         while !stop.load(Ordering::Relaxed) {
-            match self.step().await {
-                Ok(step) if step.is_idle() => self.pause(&stop, self.poll).await,
-                Ok(_) => {}
-                Err(e) => {
+            // Each round runs as its own task, so even a panic in it is reported and the
+            // worker carries on instead of silently stopping.
+            let round = self.clone();
+            match tokio::spawn(async move { round.step().await }).await {
+                Ok(Ok(step)) if step.is_idle() => self.pause(&stop, self.poll).await,
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
                     tracing::error!(
                         error = format!("{e:#}"),
                         "push worker round failed; trying again shortly"
                     );
+                    self.pause(&stop, self.poll.max(Duration::from_secs(1)))
+                        .await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "push worker round panicked; trying again shortly");
                     self.pause(&stop, self.poll.max(Duration::from_secs(1)))
                         .await;
                 }

@@ -19,5 +19,6 @@ mod openapi;
 mod privacy;
 mod push;
 mod sessions;
+mod shutdown;
 mod system;
 mod tokens;
