@@ -418,3 +418,60 @@ async fn a_push_refused_too_often_is_given_up_and_shown_to_admins() {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
+    let (fake, server) = ocod::push::fake::FakeFcm::start("127.0.0.1:0").unwrap();
+    tokio::spawn(server);
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("sa.json");
+    std::fs::write(
+        &key,
+        serde_json::to_string(&ocod::push::fake::service_account(&fake.base_url)).unwrap(),
+    )
+    .unwrap();
+    let key = key.to_string_lossy().into_owned();
+    let app = crate::helpers::spawn_app_with(&[
+        ("GOOGLE_APPLICATION_CREDENTIALS", &key),
+        ("OCOD_FCM_ENDPOINT", &fake.base_url),
+    ])
+    .await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = app.resident().await;
+    app.post_json(
+        "/api/v1/me/devices",
+        &json!({ "token": "metrics-phone", "platform": "android" }),
+        Some(&resident.access),
+    )
+    .await;
+    app.enroll(&session, &resident.access).await;
+    app.post(
+        &format!("/api/v1/sessions/{session}/cancel"),
+        Some(&net.staff.access),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    while fake.state.received_count() == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "the server's worker never sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = app.get("/metrics", None).await.text().await.unwrap();
+        if text.contains(r#"ocod_pushes_total{outcome="sent",reason="ok"} 1"#) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        text.contains(r#"ocod_pushes_total{outcome="sent",reason="ok"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("ocod_push_queue_depth 0"), "{text}");
+}
