@@ -13,13 +13,13 @@ use crate::helpers::{spawn_push_app, PushRig};
 
 const CONCURRENCY: usize = 25;
 
-fn worker_process(rig: &PushRig, credentials: &std::path::Path) -> Child {
+fn worker_process(rig: &PushRig) -> Child {
     Command::new(env!("CARGO_BIN_EXE_ocod"))
         .arg("worker")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", rig.app.db.url())
-        .env("GOOGLE_APPLICATION_CREDENTIALS", credentials)
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &rig.key_path)
         .env("OCOD_FCM_ENDPOINT", &rig.fake.base_url)
         .env("OCOD_PUSH_CONCURRENCY", CONCURRENCY.to_string())
         .env("OCOD_PUSH_LEASE", "3s")
@@ -54,16 +54,6 @@ async fn audience(rig: &PushRig, n: usize) -> crate::helpers::Session {
     rig.app.user_with_role("admin").await
 }
 
-fn credentials_file(rig: &PushRig) -> tempfile::NamedTempFile {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        file.path(),
-        serde_json::to_string(&ocod::push::fake::service_account(&rig.fake.base_url)).unwrap(),
-    )
-    .unwrap();
-    file
-}
-
 async fn wait_for(what: &str, limit: Duration, done: impl Fn() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -84,7 +74,6 @@ fn per_device(rig: &PushRig) -> HashMap<String, usize> {
 async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
     let rig = spawn_push_app(&[]).await;
     let admin = audience(&rig, 300).await;
-    let credentials = credentials_file(&rig);
     rig.fake.state.control(ocod::push::fake::Control {
         latency_ms: Some(15),
         fail_next: (0..30)
@@ -105,7 +94,7 @@ async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
         .unwrap();
     let id = created["id"].as_str().unwrap().to_string();
 
-    let mut first = worker_process(&rig, credentials.path());
+    let mut first = worker_process(&rig);
     wait_for("the first pushes", Duration::from_secs(60), || {
         rig.fake.state.received_count() >= 60
     })
@@ -118,7 +107,7 @@ async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
         "the worker finished before it could be killed ({at_kill})"
     );
 
-    let mut second = worker_process(&rig, credentials.path());
+    let mut second = worker_process(&rig);
     wait_for("every device", Duration::from_secs(90), || {
         per_device(&rig).len() == 300
     })
@@ -168,7 +157,6 @@ async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
 async fn two_worker_processes_share_the_queue_without_sending_twice() {
     let rig = spawn_push_app(&[]).await;
     let admin = audience(&rig, 300).await;
-    let credentials = credentials_file(&rig);
     rig.fake.state.control(ocod::push::fake::Control {
         latency_ms: Some(10),
         ..Default::default()
@@ -177,8 +165,8 @@ async fn two_worker_processes_share_the_queue_without_sending_twice() {
     rig.app
         .post_json("/api/v1/admin/broadcasts", &body, Some(&admin.access))
         .await;
-    let mut a = worker_process(&rig, credentials.path());
-    let mut b = worker_process(&rig, credentials.path());
+    let mut a = worker_process(&rig);
+    let mut b = worker_process(&rig);
     wait_for("every device", Duration::from_secs(90), || {
         per_device(&rig).len() == 300
     })

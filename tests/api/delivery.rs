@@ -421,16 +421,7 @@ async fn a_push_refused_too_often_is_given_up_and_shown_to_admins() {
 
 #[tokio::test]
 async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
-    let (fake, server) = ocod::push::fake::FakeFcm::start("127.0.0.1:0").unwrap();
-    tokio::spawn(server);
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("sa.json");
-    std::fs::write(
-        &key,
-        serde_json::to_string(&ocod::push::fake::service_account(&fake.base_url)).unwrap(),
-    )
-    .unwrap();
-    let key = key.to_string_lossy().into_owned();
+    let (fake, _key_dir, key) = crate::helpers::start_fake_fcm();
     let app = crate::helpers::spawn_app_with(&[
         ("GOOGLE_APPLICATION_CREDENTIALS", &key),
         ("OCOD_FCM_ENDPOINT", &fake.base_url),

@@ -664,20 +664,25 @@ pub struct PushRig {
     pub app: TestApp,
     pub fake: ocod::push::fake::FakeFcm,
     pub worker: ocod::push::worker::PushWorker,
+    /// The fake's service-account key file, for worker processes started by tests.
+    pub key_path: String,
     _credentials: tempfile::TempDir,
 }
 
-pub async fn spawn_push_app(overrides: &[(&str, &str)]) -> PushRig {
+/// A running fake FCM and a service-account key file for it (removed with the `TempDir`).
+pub fn start_fake_fcm() -> (ocod::push::fake::FakeFcm, tempfile::TempDir, String) {
     let (fake, server) = ocod::push::fake::FakeFcm::start("127.0.0.1:0").expect("fake FCM");
     tokio::spawn(server);
     let dir = tempfile::tempdir().expect("temp dir");
     let key = dir.path().join("service-account.json");
-    std::fs::write(
-        &key,
-        serde_json::to_string(&ocod::push::fake::service_account(&fake.base_url)).unwrap(),
-    )
-    .unwrap();
+    let account = ocod::push::fake::service_account(&fake.base_url);
+    std::fs::write(&key, serde_json::to_string(&account).expect("json")).expect("write key");
     let key_path = key.to_string_lossy().into_owned();
+    (fake, dir, key_path)
+}
+
+pub async fn spawn_push_app(overrides: &[(&str, &str)]) -> PushRig {
+    let (fake, dir, key_path) = start_fake_fcm();
     let mut all: Vec<(&str, &str)> = vec![
         ("GOOGLE_APPLICATION_CREDENTIALS", &key_path),
         ("OCOD_FCM_ENDPOINT", &fake.base_url),
@@ -692,6 +697,7 @@ pub async fn spawn_push_app(overrides: &[(&str, &str)]) -> PushRig {
         app,
         fake,
         worker,
+        key_path: key_path.clone(),
         _credentials: dir,
     }
 }

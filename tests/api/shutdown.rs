@@ -30,12 +30,6 @@ async fn sigterm_lets_requests_and_pushes_in_flight_finish() {
         latency_ms: Some(2_000),
         ..Default::default()
     });
-    let credentials = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(
-        credentials.path(),
-        serde_json::to_string(&ocod::push::fake::service_account(&rig.fake.base_url)).unwrap(),
-    )
-    .unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = Command::new(env!("CARGO_BIN_EXE_ocod"))
@@ -45,7 +39,7 @@ async fn sigterm_lets_requests_and_pushes_in_flight_finish() {
         .env("DATABASE_URL", rig.app.db.url())
         .env("OCOD_BIND", format!("127.0.0.1:{port}"))
         .env("OCOD_JWT_SECRET", TEST_SECRET)
-        .env("GOOGLE_APPLICATION_CREDENTIALS", credentials.path())
+        .env("GOOGLE_APPLICATION_CREDENTIALS", &rig.key_path)
         .env("OCOD_FCM_ENDPOINT", &rig.fake.base_url)
         .env("OCOD_QUIET_HOURS", "")
         .env("OCOD_LOG", "warn")
