@@ -8,11 +8,11 @@
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::models::course_sessions;
 use crate::models::enrollments::{self, Enrollment};
-use crate::models::{course_sessions, users::new_id};
 use crate::push::notify::{self, PushPolicy};
 use crate::schema::{
-    audit_log, auth_sessions, center_staff, course_sessions as sessions_t, devices,
+    auth_sessions, center_staff, course_sessions as sessions_t, devices,
     enrollments as enrollments_t, idempotency_keys, login_failures, notifications, refresh_tokens,
     users,
 };
@@ -105,15 +105,7 @@ pub fn erase_account(
                 users::deleted_at.eq(now),
             ))
             .execute(conn)?;
-        diesel::insert_into(audit_log::table)
-            .values((
-                audit_log::id.eq(new_id()),
-                audit_log::actor_id.eq(user_id),
-                audit_log::action.eq("account_erased"),
-                audit_log::target_id.eq(user_id),
-                audit_log::created_at.eq(now),
-            ))
-            .execute(conn)?;
+        crate::models::audit::record(conn, user_id, "account_erased", Some(user_id), None)?;
         Ok(erased)
     })
 }

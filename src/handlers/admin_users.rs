@@ -9,6 +9,7 @@ use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::models::audit;
 use crate::models::users::{self, UserFilter};
 
 use super::views::UserView;
@@ -71,10 +72,66 @@ pub async fn update_user(
         // An admin demoting themselves could leave the network with no admin at all.
         return Err(ApiError::Conflict("cannot_change_own_role"));
     }
+    let admin_id = admin.id.clone();
     let updated = with_db(&pool, move |conn| {
-        users::set_role(conn, &target, role.as_str())?.ok_or(ApiError::NotFound)
+        let updated = users::set_role(conn, &target, role.as_str())?.ok_or(ApiError::NotFound)?;
+        audit::record(
+            conn,
+            &admin_id,
+            &format!("role_set_{}", role.as_str()),
+            Some(&updated.id),
+            None,
+        )?;
+        Ok(updated)
     })
     .await?;
     tracing::info!(admin = %admin.id, user = %updated.id, role = role.as_str(), "role changed");
     Ok(HttpResponse::Ok().json(UserView::from(updated)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    actor_id: Option<String>,
+    center_id: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct AuditView {
+    id: String,
+    actor_id: String,
+    action: String,
+    target_id: Option<String>,
+    center_id: Option<String>,
+    at: String,
+}
+
+/// `GET /admin/audit`: what staff and admins did, newest first.
+pub async fn list_audit(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<AuditQuery>,
+) -> ApiResult<HttpResponse> {
+    let limit = page_limit(query.limit)?;
+    let filter = audit::AuditFilter {
+        actor_id: query.actor_id,
+        center_id: query.center_id,
+        before_id: query.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let rows = with_db(&pool, move |conn| Ok(audit::list(conn, &filter)?)).await?;
+    Ok(HttpResponse::Ok().json(paginate(
+        rows,
+        limit,
+        |e| e.id.clone(),
+        |e| AuditView {
+            id: e.id,
+            actor_id: e.actor_id,
+            action: e.action,
+            target_id: e.target_id,
+            center_id: e.center_id,
+            at: super::views::rfc3339(e.created_at),
+        },
+    )))
 }

@@ -12,7 +12,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
 use crate::models::broadcasts::{self, Audience, Broadcast, Stats};
 use crate::models::users::new_id;
-use crate::models::{course_sessions, courses};
+use crate::models::{audit, course_sessions, courses};
 use crate::schema::centers;
 
 use super::auth::accept;
@@ -195,6 +195,12 @@ pub async fn create_broadcast(
             finished_at: None,
         };
         broadcasts::insert(conn, &broadcast)?;
+        let center = match &audience {
+            Audience::Session(id) => course_sessions::find(conn, id)?.map(|s| s.center_id),
+            Audience::Center(id) => Some(id.clone()),
+            _ => None,
+        };
+        audit::record(conn, &user.id, "broadcast_created", Some(&broadcast.id), center.as_deref())?;
         tracing::info!(broadcast = %broadcast.id, by = %user.id, audience = audience.kind(), "broadcast created");
         Ok(broadcast)
     })
@@ -241,13 +247,17 @@ pub async fn get_broadcast(
 
 /// `POST /admin/broadcasts/{id}/cancel`: only before sending has begun.
 pub async fn cancel_broadcast(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let (broadcast, cancelled) = with_db(&pool, move |conn| {
-        broadcasts::cancel(conn, &id)?.ok_or(ApiError::NotFound)
+        let outcome = broadcasts::cancel(conn, &id)?.ok_or(ApiError::NotFound)?;
+        if outcome.1 {
+            audit::record(conn, &admin.id, "broadcast_cancelled", Some(&id), None)?;
+        }
+        Ok(outcome)
     })
     .await?;
     if !cancelled {

@@ -16,6 +16,7 @@ use crate::domain::{find_province, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::page_limit;
+use crate::models::audit;
 use crate::models::centers::{self, AssignOutcome, Center, CenterChanges, DeleteOutcome};
 use crate::models::users::new_id;
 
@@ -347,7 +348,7 @@ pub fn validate_new_center(body: CreateCenterRequest) -> Result<Center, Vec<Fiel
 
 /// `POST /centers`
 pub async fn create_center(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     directory: web::Data<Arc<CenterDirectory>>,
     JsonBody(body): JsonBody<CreateCenterRequest>,
@@ -362,6 +363,13 @@ pub async fn create_center(
             }
         })?;
         directory.reload(conn)?;
+        audit::record(
+            conn,
+            &admin.id,
+            "center_created",
+            Some(&new_center.id),
+            Some(&new_center.id),
+        )?;
         centers::find(conn, &new_center.id)?.ok_or(ApiError::NotFound)
     })
     .await?;
@@ -388,7 +396,7 @@ pub struct UpdateCenterRequest {
 
 /// `PATCH /centers/{id}`
 pub async fn update_center(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     directory: web::Data<Arc<CenterDirectory>>,
     path: web::Path<String>,
@@ -455,7 +463,15 @@ pub async fn update_center(
             other => other,
         })?;
         directory.reload(conn)?;
-        updated.ok_or(ApiError::NotFound)
+        let updated = updated.ok_or(ApiError::NotFound)?;
+        audit::record(
+            conn,
+            &admin.id,
+            "center_updated",
+            Some(&updated.id),
+            Some(&updated.id),
+        )?;
+        Ok(updated)
     })
     .await?;
     Ok(HttpResponse::Ok().json(CenterView::new(&center, None)))
@@ -464,7 +480,7 @@ pub async fn update_center(
 /// `DELETE /centers/{id}`: only centers that never held a session; others are closed
 /// (`status: closed`) so their history stays.
 pub async fn delete_center(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     directory: web::Data<Arc<CenterDirectory>>,
     path: web::Path<String>,
@@ -474,6 +490,7 @@ pub async fn delete_center(
     with_db(&pool, move |conn| match centers::delete(conn, &id)? {
         DeleteOutcome::Deleted => {
             directory.reload(conn)?;
+            audit::record(conn, &admin.id, "center_deleted", Some(&id), Some(&id))?;
             Ok(())
         }
         DeleteOutcome::NotFound => Err(ApiError::NotFound),
@@ -485,13 +502,23 @@ pub async fn delete_center(
 
 /// `PUT /centers/{id}/staff/{user_id}`: idempotent.
 pub async fn assign_staff(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
     let outcome = with_db(&pool, move |conn| {
-        Ok(centers::assign_staff(conn, &center_id, &user_id)?)
+        let outcome = centers::assign_staff(conn, &center_id, &user_id)?;
+        if outcome == AssignOutcome::Assigned {
+            audit::record(
+                conn,
+                &admin.id,
+                "staff_assigned",
+                Some(&user_id),
+                Some(&center_id),
+            )?;
+        }
+        Ok(outcome)
     })
     .await?;
     match outcome {
@@ -504,13 +531,23 @@ pub async fn assign_staff(
 
 /// `DELETE /centers/{id}/staff/{user_id}`
 pub async fn unassign_staff(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
     let removed = with_db(&pool, move |conn| {
-        Ok(centers::unassign_staff(conn, &center_id, &user_id)?)
+        let removed = centers::unassign_staff(conn, &center_id, &user_id)?;
+        if removed {
+            audit::record(
+                conn,
+                &admin.id,
+                "staff_unassigned",
+                Some(&user_id),
+                Some(&center_id),
+            )?;
+        }
+        Ok(removed)
     })
     .await?;
     if removed {

@@ -8,6 +8,7 @@ use crate::db::{self, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::models::audit;
 use crate::models::courses::{self, Course, CourseChanges, CourseFilter};
 use crate::models::users::new_id;
 
@@ -111,7 +112,7 @@ pub struct CreateCourseRequest {
 
 /// `POST /courses`
 pub async fn create_course(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     JsonBody(body): JsonBody<CreateCourseRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -170,6 +171,7 @@ pub async fn create_course(
     };
     let course = with_db(&pool, move |conn| {
         courses::insert_many(conn, std::slice::from_ref(&course))?;
+        audit::record(conn, &admin.id, "course_created", Some(&course.id), None)?;
         Ok(course)
     })
     .await?;
@@ -190,7 +192,7 @@ pub struct UpdateCourseRequest {
 
 /// `PATCH /courses/{id}`
 pub async fn update_course(
-    _admin: AdminUser,
+    AdminUser(admin): AdminUser,
     pool: web::Data<DbPool>,
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateCourseRequest>,
@@ -225,7 +227,9 @@ pub async fn update_course(
     }
     let id = path.into_inner();
     let course = with_db(&pool, move |conn| {
-        courses::update(conn, &id, changes)?.ok_or(ApiError::NotFound)
+        let course = courses::update(conn, &id, changes)?.ok_or(ApiError::NotFound)?;
+        audit::record(conn, &admin.id, "course_updated", Some(&course.id), None)?;
+        Ok(course)
     })
     .await?;
     Ok(HttpResponse::Ok().json(CourseView::from(&course)))

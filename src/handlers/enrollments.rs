@@ -11,11 +11,11 @@ use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
-use crate::models::course_sessions;
 use crate::models::enrollments::{
     self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
 };
 use crate::models::idempotency::{self, Earlier};
+use crate::models::{audit, course_sessions};
 use crate::push::notify::{self, PushPolicy};
 
 use super::params::ensure_manages;
@@ -377,11 +377,20 @@ pub async fn update_enrollment(
         let session =
             course_sessions::find(conn, &enrollment.session_id)?.ok_or(ApiError::NotFound)?;
         ensure_manages(conn, &user, &session.center_id)?;
-        enrollments::mark_attendance(conn, &id, &status)?.map_err(|refusal| match refusal {
-            AttendanceRefusal::NotFound => ApiError::NotFound,
-            AttendanceRefusal::NotConfirmed => ApiError::Conflict("enrollment_not_confirmed"),
-            AttendanceRefusal::SessionCancelled => ApiError::Conflict("session_not_scheduled"),
-        })
+        let marked =
+            enrollments::mark_attendance(conn, &id, &status)?.map_err(|refusal| match refusal {
+                AttendanceRefusal::NotFound => ApiError::NotFound,
+                AttendanceRefusal::NotConfirmed => ApiError::Conflict("enrollment_not_confirmed"),
+                AttendanceRefusal::SessionCancelled => ApiError::Conflict("session_not_scheduled"),
+            })?;
+        audit::record(
+            conn,
+            &user.id,
+            &format!("attendance_{status}"),
+            Some(&marked.id),
+            Some(&session.center_id),
+        )?;
+        Ok(marked)
     })
     .await?;
     Ok(HttpResponse::Ok().json(EnrollmentView::new(&updated, None)))

@@ -16,6 +16,7 @@ use crate::directory::CenterDirectory;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{page_limit, Page};
+use crate::models::audit;
 use crate::models::course_sessions::{
     self, ChangeRefusal, CourseSession, SessionChange, SessionFilter,
 };
@@ -288,6 +289,13 @@ pub async fn create_session(
             updated_at: now,
         };
         course_sessions::insert(conn, &session)?;
+        audit::record(
+            conn,
+            &user.id,
+            "session_created",
+            Some(&session.id),
+            Some(&session.center_id),
+        )?;
         session_view(conn, &session)
     })
     .await?;
@@ -361,6 +369,13 @@ pub async fn update_session(
             if changed.rescheduled {
                 notify::tell_session_rescheduled(conn, &policy, &changed.session)?;
             }
+            audit::record(
+                conn,
+                &user.id,
+                "session_updated",
+                Some(&changed.session.id),
+                Some(&changed.session.center_id),
+            )?;
             session_view(conn, &changed.session)
         })
     })
@@ -383,6 +398,13 @@ pub async fn cancel_session(
                 .ok_or(ApiError::NotFound)?
                 .map_err(refusal_error)?;
             notify::tell_session_cancelled(conn, &cancelled)?;
+            audit::record(
+                conn,
+                &user.id,
+                "session_cancelled",
+                Some(&cancelled.id),
+                Some(&cancelled.center_id),
+            )?;
             session_view(conn, &cancelled)
         })
     })

@@ -185,3 +185,78 @@ async fn role_changes_are_validated() {
         vec![("phone".into(), "unknown_field".into())]
     );
 }
+
+#[tokio::test]
+async fn staff_and_admin_actions_are_audited_for_admins_only() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    app.post(
+        &format!("/api/v1/sessions/{session}/cancel"),
+        Some(&net.staff.access),
+    )
+    .await;
+
+    let log: Value = app
+        .get(
+            &format!("/api/v1/admin/audit?center_id={}", net.center_id),
+            Some(&net.admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<(String, String)> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["actor_id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // Newest first: the staff member's cancel and create, then the admin's set-up.
+    assert_eq!(
+        actions[0],
+        ("session_cancelled".to_string(), net.staff.user_id.clone())
+    );
+    assert_eq!(
+        actions[1],
+        ("session_created".to_string(), net.staff.user_id.clone())
+    );
+    assert!(actions.contains(&("staff_assigned".to_string(), net.admin.user_id.clone())));
+    assert!(actions.contains(&("center_created".to_string(), net.admin.user_id.clone())));
+    let by_admin: Value = app
+        .get(
+            &format!("/api/v1/admin/audit?actor_id={}", net.admin.user_id),
+            Some(&net.admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(by_admin["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "course_created"));
+    assert!(
+        !log.to_string().contains('@'),
+        "no e-mail addresses in the log"
+    );
+
+    assert_eq!(
+        app.get("/api/v1/admin/audit", Some(&net.staff.access))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/admin/audit", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
