@@ -91,9 +91,7 @@ pub async fn enroll(
                 },
             )?;
             if enrolled.enrollment.status == "confirmed" {
-                let session =
-                    course_sessions::find(conn, &session_id)?.ok_or(ApiError::NotFound)?;
-                notify::plan_reminders(conn, &policy, &enrolled.enrollment, &session)?;
+                notify::plan_reminders(conn, &policy, &enrolled.enrollment, &enrolled.session)?;
             }
             let body = serde_json::to_string(&EnrollmentView::new(
                 &enrolled.enrollment,

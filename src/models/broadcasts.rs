@@ -13,7 +13,7 @@ use crate::schema::{
     users,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = broadcasts)]
 pub struct Broadcast {
     pub id: String,
@@ -235,9 +235,8 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
                  ORDER BY send_at LIMIT 1 FOR UPDATE SKIP LOCKED",
             )
             .bind::<diesel::sql_types::Timestamp, _>(now)
-            .get_result::<BroadcastRow>(pg)
-            .optional()?
-            .map(Broadcast::from),
+            .get_result::<Broadcast>(pg)
+            .optional()?,
             DbConn::Sqlite(_) => broadcasts::table
                 .filter(broadcasts::status.eq_any(["scheduled", "sending"]))
                 .filter(broadcasts::send_at.le(now))
@@ -312,45 +311,4 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
             .execute(conn)?;
         Ok(people.len())
     })
-}
-
-/// `SELECT *` of a broadcast row, for the raw PostgreSQL claim.
-#[derive(QueryableByName)]
-#[diesel(table_name = broadcasts)]
-struct BroadcastRow {
-    id: String,
-    created_by: String,
-    audience_kind: String,
-    audience_value: Option<String>,
-    title_th: String,
-    title_en: String,
-    body_th: String,
-    body_en: String,
-    send_at: NaiveDateTime,
-    status: String,
-    expanded_until: Option<String>,
-    targeted_users: i64,
-    created_at: NaiveDateTime,
-    finished_at: Option<NaiveDateTime>,
-}
-
-impl From<BroadcastRow> for Broadcast {
-    fn from(r: BroadcastRow) -> Self {
-        Broadcast {
-            id: r.id,
-            created_by: r.created_by,
-            audience_kind: r.audience_kind,
-            audience_value: r.audience_value,
-            title_th: r.title_th,
-            title_en: r.title_en,
-            body_th: r.body_th,
-            body_en: r.body_en,
-            send_at: r.send_at,
-            status: r.status,
-            expanded_until: r.expanded_until,
-            targeted_users: r.targeted_users,
-            created_at: r.created_at,
-            finished_at: r.finished_at,
-        }
-    }
 }

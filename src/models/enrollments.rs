@@ -36,6 +36,8 @@ pub enum EnrollRefusal {
 pub struct Enrolled {
     pub enrollment: Enrollment,
     pub waitlist_position: Option<i64>,
+    /// The session as read under its lock (seat counts from before this enrollment).
+    pub session: CourseSession,
 }
 
 /// Enrolls `user_id` in `session_id`: confirmed if a seat is free, waitlisted otherwise.
@@ -96,6 +98,7 @@ pub fn enroll(
         Ok(Ok(Enrolled {
             enrollment,
             waitlist_position,
+            session,
         }))
     });
     match result {

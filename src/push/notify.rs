@@ -54,6 +54,7 @@ fn preferences(conn: &mut DbConn, user_id: &str) -> QueryResult<(Locale, bool)> 
 
 struct Draft<'a> {
     notice: SessionNotice,
+    locale: Locale,
     user_id: &'a str,
     session: &'a CourseSession,
     enrollment_id: &'a str,
@@ -64,8 +65,7 @@ struct Draft<'a> {
 }
 
 fn write(conn: &mut DbConn, facts: &SessionFacts, draft: Draft) -> QueryResult<bool> {
-    let (locale, _) = preferences(conn, draft.user_id)?;
-    let (title, body) = session_notice(draft.notice, facts, locale);
+    let (title, body) = session_notice(draft.notice, facts, draft.locale);
     let mut data: BTreeMap<&str, String> = BTreeMap::new();
     data.insert("kind", draft.notice.kind().to_string());
     data.insert("session_id", draft.session.id.clone());
@@ -109,11 +109,24 @@ pub fn plan_reminders(
     enrollment: &Enrollment,
     session: &CourseSession,
 ) -> QueryResult<usize> {
-    let (_, wants_reminders) = preferences(conn, &enrollment.user_id)?;
+    let facts = session_facts(conn, session)?;
+    let preferences = preferences(conn, &enrollment.user_id)?;
+    schedule_reminders(conn, policy, enrollment, session, &facts, preferences)
+}
+
+/// `plan_reminders` for callers that already hold the session's facts and the person's
+/// (language, wants reminders).
+fn schedule_reminders(
+    conn: &mut DbConn,
+    policy: &PushPolicy,
+    enrollment: &Enrollment,
+    session: &CourseSession,
+    facts: &SessionFacts,
+    (locale, wants_reminders): (Locale, bool),
+) -> QueryResult<usize> {
     if !wants_reminders || session.status != "scheduled" {
         return Ok(0);
     }
-    let facts = session_facts(conn, session)?;
     let now = db::now();
     let mut planned = 0;
     for offset in &policy.reminder_offsets {
@@ -127,9 +140,10 @@ pub fn plan_reminders(
         let label = offset_label(*offset);
         let added = write(
             conn,
-            &facts,
+            facts,
             Draft {
                 notice: SessionNotice::Reminder,
+                locale,
                 user_id: &enrollment.user_id,
                 session,
                 enrollment_id: &enrollment.id,
@@ -167,11 +181,13 @@ pub fn tell_promoted(
     }
     let facts = session_facts(conn, session)?;
     for enrollment in promoted {
+        let preferences = preferences(conn, &enrollment.user_id)?;
         write(
             conn,
             &facts,
             Draft {
                 notice: SessionNotice::WaitlistPromoted,
+                locale: preferences.0,
                 user_id: &enrollment.user_id,
                 session,
                 enrollment_id: &enrollment.id,
@@ -181,7 +197,7 @@ pub fn tell_promoted(
                 extra: Vec::new(),
             },
         )?;
-        plan_reminders(conn, policy, enrollment, session)?;
+        schedule_reminders(conn, policy, enrollment, session, &facts, preferences)?;
     }
     Ok(())
 }
@@ -200,11 +216,13 @@ pub fn tell_session_cancelled(conn: &mut DbConn, session: &CourseSession) -> Que
     let people = live_enrollments(conn, &session.id)?;
     for enrollment in &people {
         cancel_reminders(conn, &enrollment.id)?;
+        let (locale, _) = preferences(conn, &enrollment.user_id)?;
         write(
             conn,
             &facts,
             Draft {
                 notice: SessionNotice::SessionCancelled,
+                locale,
                 user_id: &enrollment.user_id,
                 session,
                 enrollment_id: &enrollment.id,
@@ -228,14 +246,16 @@ pub fn tell_session_rescheduled(
     let people = live_enrollments(conn, &session.id)?;
     for enrollment in &people {
         cancel_reminders(conn, &enrollment.id)?;
+        let preferences = preferences(conn, &enrollment.user_id)?;
         if enrollment.status == "confirmed" {
-            plan_reminders(conn, policy, enrollment, session)?;
+            schedule_reminders(conn, policy, enrollment, session, &facts, preferences)?;
         }
         write(
             conn,
             &facts,
             Draft {
                 notice: SessionNotice::SessionRescheduled,
+                locale: preferences.0,
                 user_id: &enrollment.user_id,
                 session,
                 enrollment_id: &enrollment.id,

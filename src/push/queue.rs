@@ -30,6 +30,15 @@ pub struct FanOut {
     pub deliveries: usize,
 }
 
+impl std::ops::AddAssign for FanOut {
+    fn add_assign(&mut self, other: FanOut) {
+        self.delivered += other.delivered;
+        self.postponed += other.postponed;
+        self.dropped += other.dropped;
+        self.deliveries += other.deliveries;
+    }
+}
+
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -296,6 +305,15 @@ pub struct Recorded {
     pub invalid_tokens: usize,
     pub retried: usize,
     pub failed: usize,
+}
+
+impl std::ops::AddAssign for Recorded {
+    fn add_assign(&mut self, other: Recorded) {
+        self.sent += other.sent;
+        self.invalid_tokens += other.invalid_tokens;
+        self.retried += other.retried;
+        self.failed += other.failed;
+    }
 }
 
 /// Records what became of claimed deliveries, in one transaction.

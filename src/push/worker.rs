@@ -156,10 +156,7 @@ impl PushWorker {
                             Ok(queue::fan_out_due(conn, quiet, true, FAN_OUT_BATCH)?)
                         })
                         .await?;
-                    fan_out.delivered += more.delivered;
-                    fan_out.postponed += more.postponed;
-                    fan_out.dropped += more.dropped;
-                    fan_out.deliveries += more.deliveries;
+                    fan_out += more;
                     if batch.is_empty() && more.deliveries > 0 {
                         batch = claimer
                             .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
@@ -199,18 +196,12 @@ impl PushWorker {
             let recorded = self
                 .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts)?))
                 .await?;
-            step.recorded.sent += recorded.sent;
-            step.recorded.invalid_tokens += recorded.invalid_tokens;
-            step.recorded.retried += recorded.retried;
-            step.recorded.failed += recorded.failed;
+            step.recorded += recorded;
         }
         let (claimed, expanded, fan_out) = producer.await??;
         step.claimed = claimed;
         step.expanded += expanded;
-        step.fan_out.delivered += fan_out.delivered;
-        step.fan_out.postponed += fan_out.postponed;
-        step.fan_out.dropped += fan_out.dropped;
-        step.fan_out.deliveries += fan_out.deliveries;
+        step.fan_out += fan_out;
         Ok(step)
     }
 

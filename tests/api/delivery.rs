@@ -466,3 +466,48 @@ async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
     );
     assert!(text.contains("ocod_push_queue_depth 0"), "{text}");
 }
+
+#[tokio::test]
+async fn a_push_that_quiet_hours_would_hold_past_the_session_start_is_dropped() {
+    use chrono::Timelike;
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    // The session starts in 30 minutes; quiet hours last two more hours.
+    let session = session_in(
+        &rig,
+        &net.staff.access,
+        &net.center_id,
+        &net.course_id,
+        1_800,
+        1,
+    )
+    .await;
+    let seated = rig.app.resident().await;
+    let waiting = rig.app.resident().await;
+    rig.device(&waiting, "late-phone").await;
+    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
+    let at = |h: i64| {
+        let t = bangkok + chrono::Duration::hours(h);
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    };
+    rig.app
+        .patch_json(
+            "/api/v1/me",
+            &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
+            Some(&waiting.access),
+        )
+        .await;
+    rig.app.give_up_seat_to(&session, &seated, &waiting).await;
+
+    let step = rig.step().await;
+    assert_eq!(step.fan_out.dropped, 1, "{step:?}");
+    let promoted = rig.app.notifications_of(&waiting.user_id).await;
+    assert_eq!(
+        promoted
+            .iter()
+            .find(|(k, _, _)| k == "waitlist_promoted")
+            .map(|(_, s, _)| s.as_str()),
+        Some("dropped")
+    );
+    assert_eq!(rig.fake.state.received_count(), 0);
+}

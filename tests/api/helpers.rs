@@ -636,6 +636,15 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The kinds of the user's notifications, in any status.
+    pub async fn notification_kinds(&self, user_id: &str) -> Vec<String> {
+        self.notifications_of(user_id)
+            .await
+            .into_iter()
+            .map(|(kind, _, _)| kind)
+            .collect()
+    }
+
     /// The user's notifications as (kind, status, due_at UTC), oldest due first.
     pub async fn notifications_of(
         &self,

@@ -113,12 +113,7 @@ async fn erasing_an_account_removes_personal_data_frees_seats_and_ends_every_log
         .await
         .unwrap();
     assert_eq!(bobs["items"][0]["status"], "confirmed");
-    let kinds: Vec<String> = app
-        .notifications_of(&bob.user_id)
-        .await
-        .into_iter()
-        .map(|(k, _, _)| k)
-        .collect();
+    let kinds: Vec<String> = app.notification_kinds(&bob.user_id).await;
     assert!(
         kinds.contains(&"waitlist_promoted".to_string()),
         "{kinds:?}"

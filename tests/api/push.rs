@@ -126,12 +126,7 @@ async fn a_confirmed_seat_gets_reminders_at_each_offset_and_cancelling_stops_the
         .await
         .iter()
         .all(|(_, status, _)| status == "cancelled"));
-    let kinds: Vec<String> = app
-        .notifications_of(&waiting.user_id)
-        .await
-        .into_iter()
-        .map(|(k, _, _)| k)
-        .collect();
+    let kinds: Vec<String> = app.notification_kinds(&waiting.user_id).await;
     assert_eq!(
         kinds.iter().filter(|k| *k == "waitlist_promoted").count(),
         1
@@ -178,12 +173,7 @@ async fn rescheduling_moves_reminders_and_cancelling_tells_everyone() {
         1
     );
     for person in [&seated, &waiting] {
-        let kinds: Vec<String> = app
-            .notifications_of(&person.user_id)
-            .await
-            .into_iter()
-            .map(|(k, _, _)| k)
-            .collect();
+        let kinds: Vec<String> = app.notification_kinds(&person.user_id).await;
         assert!(
             kinds.contains(&"session_rescheduled".to_string()),
             "{kinds:?}"
@@ -204,12 +194,7 @@ async fn rescheduling_moves_reminders_and_cancelling_tells_everyone() {
         0
     );
     for person in [&seated, &waiting] {
-        let kinds: Vec<String> = app
-            .notifications_of(&person.user_id)
-            .await
-            .into_iter()
-            .map(|(k, _, _)| k)
-            .collect();
+        let kinds: Vec<String> = app.notification_kinds(&person.user_id).await;
         assert!(
             kinds.contains(&"session_cancelled".to_string()),
             "{kinds:?}"
