@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use futures_util::StreamExt;
 use ocod::config::Settings;
 use ocod::db::{self, DbConn, DbPool, DbUrl};
@@ -157,7 +156,7 @@ fn fresh_database(dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
         .filter(|u| !u.is_empty())
     {
         Some(admin) => {
-            let mut conn = diesel::PgConnection::establish(&admin)?;
+            let mut conn = ocod::db::establish_postgres(&admin)?;
             conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
             conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
             Ok(format!(

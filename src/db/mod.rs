@@ -113,7 +113,7 @@ impl r2d2::ManageConnection for DbManager {
 
     fn connect(&self) -> Result<DbConn, Self::Error> {
         match &self.url {
-            DbUrl::Postgres(url) => PgConnection::establish(url)
+            DbUrl::Postgres(url) => establish_postgres(url)
                 .map(DbConn::Postgres)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             DbUrl::Sqlite(path) => {
@@ -141,6 +141,32 @@ impl r2d2::ManageConnection for DbManager {
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
         false
     }
+}
+
+/// Opens a PostgreSQL connection the way every part of OCOD must.
+///
+/// The pool's own threads (and a worker mid-query) may still be inside libpq when the
+/// process exits. Two libraries libpq uses free their global state in exit handlers
+/// while those threads still use it, which crashed processes at exit with SIGSEGV or
+/// "double free": OpenSSL (so its exit handler is never registered: `openssl_sys::init`
+/// asks for `OPENSSL_INIT_NO_ATEXIT` before libpq first touches OpenSSL) and the
+/// Kerberos GSSAPI library, probed on every connection by libpq's default
+/// `gssencmode=prefer` (so that probe is off unless the URL or `PGGSSENCMODE` asks for it).
+pub fn establish_postgres(url: &str) -> ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(&libpq_url(url, std::env::var_os("PGGSSENCMODE").is_some()))
+}
+
+/// `url` with `gssencmode=disable` added, unless the operator chose a mode.
+fn libpq_url(url: &str, mode_in_environment: bool) -> String {
+    let chosen_in_url = url
+        .split_once('?')
+        .is_some_and(|(_, query)| query.split('&').any(|p| p.starts_with("gssencmode=")));
+    if chosen_in_url || mode_in_environment {
+        return url.to_string();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}gssencmode=disable")
 }
 
 /// Builds the pool, failing fast with the backend's own message if the database is
@@ -276,6 +302,25 @@ mod tests {
         let err = DbUrl::parse("mysql://root@localhost/x").unwrap_err();
         assert!(err.contains("`mysql`"), "{err}");
         assert!(DbUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn libpq_skips_the_kerberos_probe_unless_asked_for_it() {
+        assert_eq!(
+            libpq_url("postgres://u@h/db", false),
+            "postgres://u@h/db?gssencmode=disable"
+        );
+        assert_eq!(
+            libpq_url("postgres://u@h/db?sslmode=require", false),
+            "postgres://u@h/db?sslmode=require&gssencmode=disable"
+        );
+        for chosen in [
+            "postgres://u@h/db?gssencmode=require",
+            "postgres://u@h/db?sslmode=require&gssencmode=prefer",
+        ] {
+            assert_eq!(libpq_url(chosen, false), chosen);
+        }
+        assert_eq!(libpq_url("postgres://u@h/db", true), "postgres://u@h/db");
     }
 
     #[test]

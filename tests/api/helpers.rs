@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use ocod::config::Settings;
 use ocod::db::{DbPool, DbUrl};
 use ocod::startup::Application;
@@ -33,7 +32,7 @@ impl TestDb {
         {
             Some(admin_url) if matches!(DbUrl::parse(&admin_url), Ok(DbUrl::Postgres(_))) => {
                 let name = format!("ocod_test_{}", uuid::Uuid::now_v7().simple());
-                let mut admin = diesel::PgConnection::establish(&admin_url)
+                let mut admin = ocod::db::establish_postgres(&admin_url)
                     .expect("connect to OCOD_TEST_DATABASE_URL");
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -71,7 +70,7 @@ impl Drop for TestDb {
             admin_url, name, ..
         } = self
         {
-            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+            if let Ok(mut admin) = ocod::db::establish_postgres(admin_url) {
                 let _ =
                     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }

@@ -146,3 +146,51 @@ async fn housekeeping_forgets_only_what_has_expired() {
     assert_eq!(refresh(alice.refresh.clone()).await, StatusCode::OK);
     assert_eq!(refresh(bob.refresh.clone()).await, StatusCode::UNAUTHORIZED);
 }
+
+/// Runs as a child process of the test below: threads keep opening PostgreSQL
+/// connections while the process exits, as the pool's threads may when a server stops.
+#[test]
+#[ignore = "run as a child process by the_process_exits_cleanly_while_threads_use_postgres"]
+fn child_exits_while_threads_connect_to_postgres() {
+    let Ok(url) = std::env::var("OCOD_EXIT_RACE_URL") else {
+        return;
+    };
+    for _ in 0..4 {
+        let url = url.clone();
+        std::thread::spawn(move || loop {
+            drop(ocod::db::establish_postgres(&url));
+        });
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    std::process::exit(0);
+}
+
+/// Exit handlers of OpenSSL and Kerberos freed state that other threads still used, so
+/// the test binary itself died with SIGSEGV after all tests had passed. Before the fix a
+/// run of the child above crashed about one time in five.
+#[test]
+fn the_process_exits_cleanly_while_threads_use_postgres() {
+    let Some(url) = std::env::var("OCOD_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+    else {
+        eprintln!("SQLite run: there is no libpq to race with");
+        return;
+    };
+    let exe = std::env::current_exe().expect("test binary");
+    for run in 0..30 {
+        let status = std::process::Command::new(&exe)
+            .args([
+                "system::child_exits_while_threads_connect_to_postgres",
+                "--exact",
+                "--ignored",
+                "--quiet",
+            ])
+            .env("OCOD_EXIT_RACE_URL", &url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run child");
+        assert!(status.success(), "run {run} ended with {status}");
+    }
+}
