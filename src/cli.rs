@@ -51,6 +51,12 @@ pub enum Command {
     },
     /// Load centers from a CSV file (see the README for the columns); all or nothing.
     ImportCenters { file: std::path::PathBuf },
+    /// Copy the SQLite database to a new file while servers keep running (PostgreSQL:
+    /// use pg_dump, see the README).
+    Backup {
+        /// The file to write; must not exist yet.
+        path: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -141,6 +147,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = command_settings()?;
             let mut conn = migrated_connection(&settings)?;
             seed_demo(&mut conn, seed)
+        }
+        Command::Backup { path } => {
+            let settings = command_settings()?;
+            let report = crate::backup::backup(&settings.database_url, &path)?;
+            println!(
+                "backup of {} written to {} ({} bytes, integrity ok): {} user(s), {} enrollment(s)",
+                settings.database_url.redacted(),
+                report.path.display(),
+                report.bytes,
+                report.users,
+                report.enrollments
+            );
+            Ok(())
         }
         Command::ImportCenters { file } => {
             let settings = command_settings()?;

@@ -2,6 +2,7 @@
 //! enroll in course sessions, staff run their centers, admins run the network.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod authorization;
+mod backup;
 mod bad_input;
 mod broadcasts;
 mod centers;
