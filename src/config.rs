@@ -51,6 +51,8 @@ pub struct Settings {
     /// How often each process checks whether centers changed elsewhere.
     pub directory_refresh: Duration,
     pub http_workers: usize,
+    /// How much one person may hold or send at a time.
+    pub limits: Limits,
     /// How long before a session reminders go out (`OCOD_REMINDER_OFFSETS`), longest first.
     pub reminder_offsets: Vec<Duration>,
     /// Server default quiet hours (`OCOD_QUIET_HOURS`); `None` disables them.
@@ -163,6 +165,11 @@ impl Settings {
         let http_workers = number("OCOD_HTTP_WORKERS", cores, 1, 256) as usize;
         let push_concurrency = number("OCOD_PUSH_CONCURRENCY", 500, 1, 10_000) as usize;
         let push_max_attempts = number("OCOD_PUSH_MAX_ATTEMPTS", 8, 1, 50) as i32;
+        let limits = Limits {
+            upcoming_enrollments: number("OCOD_MAX_UPCOMING_ENROLLMENTS", 10, 1, 1000) as i64,
+            waitlisted: number("OCOD_MAX_WAITLISTED", 5, 0, 1000) as i64,
+            broadcasts_per_day: number("OCOD_MAX_BROADCASTS_PER_DAY", 20, 1, 10_000) as i64,
+        };
 
         // Unset means the default; set but empty means none.
         let reminder_offsets = match parse_offsets(
@@ -241,6 +248,7 @@ impl Settings {
                 db_pool_size,
                 directory_refresh: directory_refresh.max(Duration::from_secs(1)),
                 http_workers,
+                limits,
                 reminder_offsets,
                 quiet_hours,
                 google_credentials,
@@ -256,6 +264,19 @@ impl Settings {
             _ => Err(ConfigError(problems)),
         }
     }
+}
+
+/// Per-person limits that keep one account (or a stolen token) from taking a whole
+/// center's seats or flooding residents' phones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Confirmed seats in sessions that have not ended (`OCOD_MAX_UPCOMING_ENROLLMENTS`).
+    pub upcoming_enrollments: i64,
+    /// Places on waitlists of sessions that have not started (`OCOD_MAX_WAITLISTED`).
+    pub waitlisted: i64,
+    /// Broadcasts one staff member or admin may create in 24 hours
+    /// (`OCOD_MAX_BROADCASTS_PER_DAY`).
+    pub broadcasts_per_day: i64,
 }
 
 /// Every problem found in the configuration, one per line.
@@ -325,6 +346,14 @@ mod tests {
         assert_eq!(s.database_url, DbUrl::Sqlite("./ocod.db".into()));
         assert_eq!(s.bind, "127.0.0.1:8080");
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(
+            s.limits,
+            Limits {
+                upcoming_enrollments: 10,
+                waitlisted: 5,
+                broadcasts_per_day: 20
+            }
+        );
     }
 }
 

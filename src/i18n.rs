@@ -56,6 +56,21 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "You are already enrolled in this session.",
     ),
     (
+        "enrollment_limit_reached",
+        "คุณมีที่นั่งในรอบอบรมที่ยังไม่จบครบตามจำนวนสูงสุดแล้ว ยกเลิกรอบที่ไม่ไปก่อนจึงจะลงทะเบียนเพิ่มได้",
+        "You already hold the most seats one person may in upcoming sessions; cancel one you will not attend to enroll in another.",
+    ),
+    (
+        "waitlist_limit_reached",
+        "คุณรอคิวไว้ครบตามจำนวนสูงสุดแล้ว ยกเลิกคิวที่ไม่ต้องการก่อนจึงจะรอคิวรอบอื่นได้",
+        "You are already on the most waitlists one person may be; leave one to join another.",
+    ),
+    (
+        "broadcast_limit_reached",
+        "คุณส่งประกาศครบตามจำนวนสูงสุดต่อวันแล้ว ลองใหม่เมื่อพ้นเวลาที่แจ้ง",
+        "You have sent the most broadcasts one person may in a day; try again after the time given.",
+    ),
+    (
         "enrollment_cancelled",
         "การลงทะเบียนนี้ถูกยกเลิกไปแล้ว",
         "This enrollment is already cancelled.",

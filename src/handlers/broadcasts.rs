@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{AdminUser, AuthUser, StaffUser};
+use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::domain::{find_province, Role};
 use crate::error::{ApiError, ApiResult, FieldError};
@@ -157,6 +158,7 @@ fn view(b: Broadcast, stats: Option<Stats>) -> BroadcastView {
 pub async fn create_broadcast(
     StaffUser(user): StaffUser,
     pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
     JsonBody(body): JsonBody<CreateBroadcastRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut errors: Vec<FieldError> = Vec::new();
@@ -176,8 +178,15 @@ pub async fn create_broadcast(
     let now = db::now();
     // A time in the past means now.
     let send_at = send_at.flatten().unwrap_or(now).max(now);
-    let created = with_db(&pool, move |conn| {
+    let per_day = settings.limits.broadcasts_per_day;
+    let created = with_db(&pool, move |conn| db::write_transaction(conn, |conn| {
         let audience = resolve_audience(conn, &user, &body.audience)?;
+        if let Some(allowed) = broadcasts::next_allowed(conn, &user.id, per_day, now)? {
+            return Err(ApiError::TooManyRequests {
+                code: "broadcast_limit_reached",
+                retry_after_secs: (allowed - now).num_seconds().max(1) as u64,
+            });
+        }
         let broadcast = Broadcast {
             id: new_id(),
             created_by: user.id.clone(),
@@ -203,7 +212,7 @@ pub async fn create_broadcast(
         audit::record(conn, &user.id, "broadcast_created", Some(&broadcast.id), center.as_deref())?;
         tracing::info!(broadcast = %broadcast.id, by = %user.id, audience = audience.kind(), "broadcast created");
         Ok(broadcast)
-    })
+    }))
     .await?;
     Ok(HttpResponse::Created().json(view(created, None)))
 }

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthUser, StaffUser};
+use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::models::enrollments::{
-    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
+    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment, HoldLimits,
 };
 use crate::models::idempotency::{self, Earlier};
 use crate::models::{audit, course_sessions};
@@ -48,12 +49,17 @@ pub async fn enroll(
     user: AuthUser,
     pool: web::Data<DbPool>,
     policy: web::Data<PushPolicy>,
+    settings: web::Data<Settings>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     if user.role != Role::Resident {
         return Err(ApiError::Forbidden);
     }
+    let hold_limits = HoldLimits {
+        upcoming: settings.limits.upcoming_enrollments,
+        waitlisted: settings.limits.waitlisted,
+    };
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -82,12 +88,18 @@ pub async fn enroll(
                     Earlier::None => {}
                 }
             }
-            let enrolled = enrollments::enroll(conn, &session_id, &user.id)?.map_err(
+            let enrolled = enrollments::enroll(conn, &session_id, &user.id, hold_limits)?.map_err(
                 |refusal| match refusal {
                     EnrollRefusal::SessionNotFound => ApiError::NotFound,
                     EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
                     EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
                     EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
+                    EnrollRefusal::TooManyUpcoming => {
+                        ApiError::Conflict("enrollment_limit_reached")
+                    }
+                    EnrollRefusal::TooManyWaitlisted => {
+                        ApiError::Conflict("waitlist_limit_reached")
+                    }
                 },
             )?;
             if enrolled.enrollment.status == "confirmed" {

@@ -148,6 +148,34 @@ pub fn insert(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<()> {
     Ok(())
 }
 
+/// When `user_id` may create another broadcast, if `limit` of them in any 24 hours is
+/// reached now (`None`: they may at once). Counts under the person's row lock, so
+/// simultaneous requests cannot both slip under the limit.
+pub fn next_allowed(
+    conn: &mut DbConn,
+    user_id: &str,
+    limit: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    use crate::schema::users;
+    diesel::update(users::table.find(user_id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?;
+    let day = chrono::Duration::hours(24);
+    let recent: Vec<NaiveDateTime> = broadcasts::table
+        .filter(broadcasts::created_by.eq(user_id))
+        .filter(broadcasts::created_at.gt(now - day))
+        .select(broadcasts::created_at)
+        .order(broadcasts::created_at.desc())
+        .limit(limit)
+        .load(conn)?;
+    // With `limit` in the window, the next is allowed once the oldest of them leaves it.
+    Ok(match recent.last() {
+        Some(oldest) if recent.len() as i64 >= limit => Some(*oldest + day),
+        _ => None,
+    })
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Broadcast>> {
     broadcasts::table
         .find(id)

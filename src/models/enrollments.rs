@@ -29,6 +29,17 @@ pub enum EnrollRefusal {
     SessionNotOpen,
     SessionStarted,
     AlreadyEnrolled,
+    /// The person already holds as many upcoming seats as one may.
+    TooManyUpcoming,
+    /// The person already waits on as many waitlists as one may.
+    TooManyWaitlisted,
+}
+
+/// How much one person may hold at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldLimits {
+    pub upcoming: i64,
+    pub waitlisted: i64,
 }
 
 /// A new enrollment and, if waitlisted, its place in the queue (1 = next).
@@ -45,9 +56,16 @@ pub fn enroll(
     conn: &mut DbConn,
     session_id: &str,
     user_id: &str,
+    limits: HoldLimits,
 ) -> QueryResult<Result<Enrolled, EnrollRefusal>> {
     let result = db::write_transaction(conn, |conn| {
         let now = db::now();
+        // One person's enrollments are counted under their own row lock, so two taken at
+        // once in different sessions cannot both slip under the limit (PostgreSQL; SQLite
+        // has a single writer anyway). Person first, then session, as everywhere else.
+        diesel::update(users::table.find(user_id))
+            .set(users::updated_at.eq(users::updated_at))
+            .execute(conn)?;
         if !lock_session(conn, session_id)? {
             return Ok(Err(EnrollRefusal::SessionNotFound));
         }
@@ -64,7 +82,18 @@ pub fn enroll(
         }
         // Seats are only ever free while the waitlist is empty (a freed seat promotes the
         // head at once), so a newcomer never jumps the queue.
-        let (status, waitlist_seq) = if session.seats_taken < session.capacity {
+        let seat_free = session.seats_taken < session.capacity;
+        let (held, limit, refusal) = if seat_free {
+            let held = upcoming_seats(conn, user_id, now)?;
+            (held, limits.upcoming, EnrollRefusal::TooManyUpcoming)
+        } else {
+            let held = waitlist_places(conn, user_id, now)?;
+            (held, limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
+        };
+        if held >= limit {
+            return Ok(Err(refusal));
+        }
+        let (status, waitlist_seq) = if seat_free {
             diesel::update(sessions_t::table.find(session_id))
                 .set(sessions_t::seats_taken.eq(sessions_t::seats_taken + 1))
                 .execute(conn)?;
@@ -109,6 +138,30 @@ pub fn enroll(
         )) => Ok(Err(EnrollRefusal::AlreadyEnrolled)),
         other => other,
     }
+}
+
+/// Confirmed seats of `user_id` in scheduled sessions that have not ended.
+fn upcoming_seats(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .inner_join(sessions_t::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::status.eq("confirmed"))
+        .filter(sessions_t::status.eq("scheduled"))
+        .filter(sessions_t::ends_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Waitlist places of `user_id` in scheduled sessions that have not started.
+fn waitlist_places(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .inner_join(sessions_t::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::status.eq("waitlisted"))
+        .filter(sessions_t::status.eq("scheduled"))
+        .filter(sessions_t::starts_at.gt(now))
+        .count()
+        .get_result(conn)
 }
 
 fn live_enrollment(

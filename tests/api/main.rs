@@ -15,6 +15,7 @@ mod delivery;
 mod enrollment;
 mod fcm;
 mod helpers;
+mod limits;
 mod me;
 mod openapi;
 mod privacy;

@@ -1,0 +1,195 @@
+//! Per-person limits: seats held, waitlist places and broadcasts a day, each refused with
+//! a clear problem and nothing stored.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{problem_code, spawn_app_with, Network, TestApp};
+
+const LIMITS: &[(&str, &str)] = &[
+    ("OCOD_MAX_UPCOMING_ENROLLMENTS", "3"),
+    ("OCOD_MAX_WAITLISTED", "2"),
+    ("OCOD_MAX_BROADCASTS_PER_DAY", "2"),
+];
+
+async fn sessions(app: &TestApp, net: &Network, n: usize, capacity: i64) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(
+            app.session(&net.staff.access, &net.center_id, &net.course_id, capacity)
+                .await,
+        );
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_resident_holds_at_most_the_upcoming_seat_limit_and_a_cancel_frees_one() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let open = sessions(&app, &net, 5, 10).await;
+    let resident = app.resident().await;
+    let mut seats = Vec::new();
+    for id in &open[..3] {
+        let res = app.enroll(id, &resident.access).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        seats.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let before = app.count("enrollments").await;
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/sessions/{}/enrollments", open[3])))
+        .bearer_auth(&resident.access)
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let problem: Value = res.json().await.unwrap();
+    assert_eq!(problem["code"], "enrollment_limit_reached");
+    assert!(problem["detail"].as_str().unwrap().contains("cancel one"));
+    assert_eq!(
+        app.count("enrollments").await,
+        before,
+        "a refusal stores nothing"
+    );
+    let session: Value = app
+        .get(&format!("/api/v1/sessions/{}", open[3]), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["seats_left"], 10);
+
+    // Giving a seat back makes room for another.
+    let res = app
+        .delete(
+            &format!("/api/v1/me/enrollments/{}", seats[0]),
+            Some(&resident.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.enroll(&open[3], &resident.access).await.status(),
+        StatusCode::CREATED
+    );
+    // Another resident is not affected by this one's seats.
+    let other = app.resident().await;
+    assert_eq!(
+        app.enroll(&open[4], &other.access).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn a_resident_waits_on_at_most_the_waitlist_limit() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let full = sessions(&app, &net, 3, 1).await;
+    let seated = app.resident().await;
+    let waiting = app.resident().await;
+    for id in &full {
+        assert_eq!(
+            app.enroll(id, &seated.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    for id in &full[..2] {
+        let res = app.enroll(id, &waiting.access).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+    }
+    let res = app.enroll(&full[2], &waiting.access).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(problem_code(res).await, "waitlist_limit_reached");
+    // Seats still count separately from waitlist places.
+    let open = sessions(&app, &net, 1, 5).await;
+    assert_eq!(
+        app.enroll(&open[0], &waiting.access).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+/// Eight enrollments of one resident at once, in eight sessions, with a limit of three:
+/// the count and the insert happen under the person's lock, so exactly three get seats.
+#[tokio::test]
+async fn simultaneous_enrollments_cannot_slip_past_the_limit() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let open = sessions(&app, &net, 8, 10).await;
+    let resident = app.resident().await;
+    let tries = open.iter().map(|id| {
+        let (app, token) = (&app, resident.access.clone());
+        async move { app.enroll(id, &token).await.status() }
+    });
+    let statuses = futures_util::future::join_all(tries).await;
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!((created, refused), (3, 5), "{statuses:?}");
+    assert_eq!(app.count("enrollments").await, 3);
+}
+
+fn broadcast() -> Value {
+    json!({
+        "audience": { "kind": "all" },
+        "title": { "th": "ประกาศ", "en": "Notice" },
+        "body": { "th": "ศูนย์ปิดวันหยุด", "en": "The center is closed on the holiday." }
+    })
+}
+
+#[tokio::test]
+async fn a_sender_creates_at_most_the_daily_broadcast_limit() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    for _ in 0..2 {
+        let res = app
+            .post_json(
+                "/api/v1/admin/broadcasts",
+                &broadcast(),
+                Some(&net.admin.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = app
+        .post_json(
+            "/api/v1/admin/broadcasts",
+            &broadcast(),
+            Some(&net.admin.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (86_000..=86_400).contains(&retry_after),
+        "the first broadcast leaves the 24-hour window in about a day, not {retry_after}s"
+    );
+    assert_eq!(problem_code(res).await, "broadcast_limit_reached");
+    assert_eq!(app.count("broadcasts").await, 2, "a refusal stores nothing");
+
+    // The limit is per sender: another admin may still broadcast.
+    let other_admin = app.user_with_role("admin").await;
+    let res = app
+        .post_json(
+            "/api/v1/admin/broadcasts",
+            &broadcast(),
+            Some(&other_admin.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}
