@@ -203,6 +203,95 @@ pub fn normalise_login(raw: &str) -> String {
 }
 
 #[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A national number without its trunk zero: mobile (9 digits) or fixed line (8).
+    fn national() -> impl Strategy<Value = String> {
+        prop_oneof!["[689][0-9]{8}", "[2-7][0-9]{7}"]
+    }
+
+    /// The ways people write the same number.
+    fn written(national: &str, form: u8, separators: &[&str], thai: bool) -> String {
+        let prefix = match form % 4 {
+            0 => "0",
+            1 => "+66",
+            2 => "66",
+            _ => "+66 0",
+        };
+        let mut out = prefix.to_string();
+        for (i, d) in national.chars().enumerate() {
+            out.push_str(separators[i % separators.len()]);
+            let digit = d.to_digit(10).unwrap();
+            out.push(if thai {
+                char::from_u32('๐' as u32 + digit).unwrap()
+            } else {
+                d
+            });
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn every_way_of_writing_a_number_gives_one_e164_form(
+            national in national(),
+            form in 0u8..4,
+            separators in proptest::collection::vec(prop_oneof![Just(""), Just(" "), Just("-"), Just(".")], 1..4),
+            thai in any::<bool>(),
+            pad in " {0,2}",
+        ) {
+            let typed = format!("{pad}{}{pad}", written(&national, form, &separators, thai));
+            let phone = Phone::parse(&typed);
+            prop_assert_eq!(phone.map(|p| p.0), Ok(format!("+66{national}")), "typed {:?}", typed);
+        }
+
+        #[test]
+        fn any_text_gives_an_e164_number_or_a_refusal_and_parsing_is_stable(raw in "\\PC{0,30}|[0-9+ ()\\-]{0,20}") {
+            if let Ok(phone) = Phone::parse(&raw) {
+                let digits = &phone.as_str()[3..];
+                prop_assert!(phone.as_str().starts_with("+66"));
+                prop_assert!(digits.len() == 8 || digits.len() == 9);
+                prop_assert!(digits.chars().all(|c| c.is_ascii_digit()));
+                prop_assert_eq!(Phone::parse(phone.as_str()), Ok(phone.clone()));
+                prop_assert_eq!(normalise_login(&raw), phone.as_str());
+            }
+        }
+
+        #[test]
+        fn one_mailbox_is_one_account_however_it_is_typed(
+            local in "[a-z0-9._%+-]{1,30}",
+            domain in "[a-z0-9-]{1,20}\\.(co\\.th|go\\.th|com|th)",
+            upper in proptest::collection::vec(any::<bool>(), 60),
+            pad in "[ \\t]{0,2}",
+        ) {
+            let address = format!("{local}@{domain}");
+            let typed: String = address
+                .chars()
+                .zip(upper.iter().cycle())
+                .map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c })
+                .collect();
+            let parsed = Email::parse(&format!("{pad}{typed}{pad}"));
+            prop_assert_eq!(parsed.map(|e| e.0), Ok(address));
+        }
+
+        #[test]
+        fn any_text_gives_a_plausible_address_or_a_refusal(raw in "\\PC{0,80}") {
+            if let Ok(email) = Email::parse(&raw) {
+                let text = email.as_str();
+                prop_assert!(text.len() <= 254);
+                prop_assert_eq!(text.matches('@').count(), 1);
+                prop_assert!(!text.chars().any(char::is_whitespace));
+                prop_assert_eq!(text.to_lowercase(), text);
+                prop_assert_eq!(Email::parse(text), Ok(email.clone()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

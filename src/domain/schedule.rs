@@ -93,6 +93,94 @@ impl QuietHours {
 }
 
 #[cfg(test)]
+mod properties {
+    use chrono::DateTime;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn written(seconds: u64, unit: u8) -> String {
+        match unit % 4 {
+            3 if seconds % 86_400 == 0 => format!("{}d", seconds / 86_400),
+            2 if seconds % 3_600 == 0 => format!("{}h", seconds / 3_600),
+            1 if seconds % 60 == 0 => format!("{}m", seconds / 60),
+            _ => format!("{seconds}s"),
+        }
+    }
+
+    fn time() -> impl Strategy<Value = NaiveTime> {
+        (0u32..24, 0u32..60).prop_map(|(h, m)| NaiveTime::from_hms_opt(h, m, 0).unwrap())
+    }
+
+    fn instant() -> impl Strategy<Value = NaiveDateTime> {
+        // 2026-2030, to the second.
+        (1_767_225_600i64..1_893_456_000)
+            .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap().naive_utc())
+    }
+
+    proptest! {
+        #[test]
+        fn offsets_come_back_longest_first_however_written(
+            seconds in proptest::collection::btree_set(1u64..(30 * 86_400), 0..6),
+            units in proptest::collection::vec(0u8..4, 6),
+        ) {
+            let text = seconds
+                .iter()
+                .zip(&units)
+                .map(|(s, u)| written(s * 60, *u))
+                .collect::<Vec<_>>()
+                .join(" , ");
+            let mut expected: Vec<Duration> = seconds.iter().map(|s| Duration::from_secs(s * 60)).collect();
+            expected.reverse();
+            prop_assert_eq!(parse_offsets(&text), Ok(expected));
+        }
+
+        #[test]
+        fn any_offset_text_is_understood_or_refused_with_a_reason(raw in "\\PC{0,40}|[0-9smhd, ]{0,20}") {
+            match parse_offsets(&raw) {
+                Ok(offsets) => {
+                    prop_assert!(offsets.iter().all(|o| !o.is_zero()));
+                    prop_assert!(offsets.windows(2).all(|w| w[0] > w[1]));
+                }
+                Err(reason) => prop_assert!(!reason.is_empty()),
+            }
+        }
+
+        #[test]
+        fn quiet_hours_settings_read_back(start in time(), end in time()) {
+            let text = format!("{}-{}", start.format("%H:%M"), end.format("%H:%M"));
+            let parsed = QuietHours::parse_setting(&text);
+            if start == end {
+                prop_assert!(parsed.is_err());
+            } else {
+                prop_assert_eq!(parsed, Ok(Some(QuietHours { start, end })));
+            }
+        }
+
+        /// A push is never released inside quiet hours, never earlier than due, never
+        /// held a day or more, and one already outside quiet hours is not touched.
+        #[test]
+        fn a_push_leaves_at_the_first_moment_outside_quiet_hours(
+            start in time(), end in time(), due in instant(),
+        ) {
+            prop_assume!(start != end);
+            let quiet = QuietHours { start, end };
+            let released = quiet.release_time(due);
+            let local = |t: NaiveDateTime| Bangkok.from_utc_datetime(&t).time();
+            prop_assert!(released >= due);
+            prop_assert!(released - due < chrono::Duration::hours(24));
+            prop_assert!(!quiet.contains(local(released)));
+            if !quiet.contains(local(due)) {
+                prop_assert_eq!(released, due);
+            } else {
+                prop_assert_eq!(local(released), end);
+            }
+            prop_assert_eq!(quiet.release_time(released), released);
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -28,17 +28,21 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A valid `Idempotency-Key`: 1–255 visible ASCII characters.
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .map_err(|_| ApiError::field("Idempotency-Key", "invalid_value"))?
-        .trim();
+    req.headers()
+        .get(IDEMPOTENCY_KEY)
+        .map(|value| parse_idempotency_key(value.as_bytes()))
+        .transpose()
+}
+
+/// The header's bytes as a key: surrounding spaces are ignored, the rest must be
+/// 1–255 visible ASCII characters.
+fn parse_idempotency_key(raw: &[u8]) -> Result<String, ApiError> {
+    let invalid = || ApiError::field("Idempotency-Key", "invalid_value");
+    let key = std::str::from_utf8(raw).map_err(|_| invalid())?.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(ApiError::field("Idempotency-Key", "invalid_value"));
+        return Err(invalid());
     }
-    Ok(Some(key.to_string()))
+    Ok(key.to_string())
 }
 
 /// `POST /sessions/{id}/enrollments`: enroll the caller. With an `Idempotency-Key`, a
@@ -404,6 +408,47 @@ pub async fn update_enrollment(
     })
     .await?;
     Ok(HttpResponse::Ok().json(EnrollmentView::new(&updated, None)))
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn visible_ascii_keys_are_taken_as_sent(key in "[!-~]{1,255}", pad in " {0,3}") {
+            let sent = format!("{pad}{key}{pad}");
+            prop_assert_eq!(parse_idempotency_key(sent.as_bytes()).ok(), Some(key));
+        }
+
+        #[test]
+        fn keys_that_are_too_long_or_hold_other_characters_are_refused(
+            head in "[!-~]{1,20}",
+            odd in "[\\x00-\\x1f\\x7f ก-๙é]",
+            tail in "[!-~]{1,20}",
+            long in "[!-~]{256,300}",
+        ) {
+            let with_odd = format!("{head}{odd}{tail}");
+            prop_assert!(parse_idempotency_key(with_odd.as_bytes()).is_err());
+            prop_assert!(parse_idempotency_key(long.as_bytes()).is_err());
+        }
+
+        #[test]
+        fn any_bytes_give_a_key_or_a_refusal(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+            if let Ok(key) = parse_idempotency_key(&raw) {
+                prop_assert!((1..=255).contains(&key.len()));
+                prop_assert!(key.bytes().all(|b| b.is_ascii_graphic()));
+            }
+        }
+
+        #[test]
+        fn offset_cursors_round_trip(offset in 0usize..10_000_000) {
+            let cursor = encode_cursor(&format!("o:{offset}"));
+            prop_assert_eq!(offset_from(Some(&cursor)).ok(), Some(offset));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -63,6 +63,38 @@ pub fn paginate<R, T>(
 }
 
 #[cfg(test)]
+mod properties {
+    use actix_web::ResponseError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn cursors_give_back_the_key_they_wrap(key in "\\PC{1,50}") {
+            prop_assume!(key.trim() == key && key.len() <= 200);
+            prop_assert_eq!(decode_cursor(&encode_cursor(&key)).ok(), Some(key));
+        }
+
+        #[test]
+        fn any_cursor_a_client_sends_is_a_key_or_a_400(raw in "\\PC{0,300}|[A-Za-z0-9_-]{0,300}") {
+            match decode_cursor(&raw) {
+                Ok(key) => {
+                    prop_assert!(!key.is_empty() && key.len() <= 200);
+                    prop_assert_eq!(encode_cursor(&key), raw.trim());
+                }
+                Err(e) => prop_assert_eq!(e.status_code().as_u16(), 400),
+            }
+        }
+
+        #[test]
+        fn limits_outside_1_to_100_are_refused(n in any::<i64>()) {
+            prop_assert_eq!(page_limit(Some(n)).is_ok(), (1..=100).contains(&n));
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
