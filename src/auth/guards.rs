@@ -47,12 +47,22 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_string())
 }
 
-async fn authenticate(req: HttpRequest) -> Result<AuthUser, ApiError> {
+/// Checks the token, then (for a role `allowed` accepts) that its login session is live
+/// and its role current.
+///
+/// A token whose own role is not allowed is refused at once, before any database work.
+/// actix polls a handler's extractors together and answers with the first failure, so
+/// this also keeps a resident calling an admin route from getting a body-validation
+/// answer (which would tell them what the route wants) instead of 403.
+async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<AuthUser, ApiError> {
     let token = bearer_token(&req)?;
     let keys = req
         .app_data::<web::Data<Arc<TokenKeys>>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("token keys not configured")))?;
     let claims = keys.verify_access(&token)?;
+    if !allowed(claims.role) {
+        return Err(ApiError::Forbidden);
+    }
     let pool = req
         .app_data::<web::Data<DbPool>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database pool not configured")))?
@@ -83,7 +93,7 @@ impl FromRequest for AuthUser {
     type Future = Extraction<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        Box::pin(authenticate(req.clone()))
+        Box::pin(authenticate(req.clone(), |_| true))
     }
 }
 
@@ -92,14 +102,8 @@ impl FromRequest for StaffUser {
     type Future = Extraction<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            match user.role {
-                Role::Staff | Role::Admin => Ok(StaffUser(user)),
-                Role::Resident => Err(ApiError::Forbidden),
-            }
-        })
+        let authenticated = authenticate(req.clone(), |role| role != Role::Resident);
+        Box::pin(async move { Ok(StaffUser(authenticated.await?)) })
     }
 }
 
@@ -108,13 +112,7 @@ impl FromRequest for AdminUser {
     type Future = Extraction<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let user = authenticate(req).await?;
-            match user.role {
-                Role::Admin => Ok(AdminUser(user)),
-                Role::Resident | Role::Staff => Err(ApiError::Forbidden),
-            }
-        })
+        let authenticated = authenticate(req.clone(), |role| role == Role::Admin);
+        Box::pin(async move { Ok(AdminUser(authenticated.await?)) })
     }
 }

@@ -95,6 +95,7 @@ pub async fn observe(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }
+    harden(res.headers_mut());
 
     let route = res
         .request()
@@ -115,6 +116,28 @@ pub async fn observe(
         tracing::info!(status = status_code, route = %route, elapsed_ms = elapsed.as_secs_f64() * 1000.0, "answered")
     });
     Ok(res)
+}
+
+/// Headers OWASP's REST guidance asks of every API answer: browsers must not guess
+/// content types or frame our pages, and nothing (personal data above all) is kept by
+/// shared caches unless a handler chose caching for public content.
+fn harden(headers: &mut header::HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
 }
 
 fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {

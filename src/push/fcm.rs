@@ -212,7 +212,7 @@ impl FcmClient {
             })?;
         let status = response.status();
         if !status.is_success() {
-            let body = response.text().await.unwrap_or_default();
+            let body = read_capped(response, MAX_ERROR_BODY).await;
             let reason = format!(
                 "token endpoint answered {status}: {}",
                 body.chars().take(300).collect::<String>()
@@ -226,12 +226,15 @@ impl FcmClient {
                 Outcome::Failed(reason)
             });
         }
-        let token: TokenResponse = response.json().await.map_err(|e| Outcome::Retry {
+        let body = read_capped(response, MAX_TOKEN_BODY).await;
+        let token: TokenResponse = serde_json::from_str(&body).map_err(|e| Outcome::Retry {
             reason: format!("token endpoint sent nonsense: {e}"),
             after: None,
         })?;
+        // Google's tokens live an hour; a longer claim is not believed (and an absurd one
+        // must not overflow the clock arithmetic below).
+        let lifetime = Duration::from_secs(token.expires_in.min(MAX_TOKEN_LIFETIME_SECS));
         // Renew five minutes early (or halfway, for short-lived tokens).
-        let lifetime = Duration::from_secs(token.expires_in);
         let margin = Duration::from_secs(300).min(lifetime / 2);
         *cached = Some(CachedToken {
             value: token.access_token.clone(),
@@ -276,7 +279,7 @@ impl FcmClient {
             if status == 200 {
                 return Outcome::Sent;
             }
-            let text = response.text().await.unwrap_or_default();
+            let text = read_capped(response, MAX_ERROR_BODY).await;
             if status == 401 && refused.is_none() {
                 refused = Some(token);
                 continue;
@@ -290,6 +293,26 @@ impl FcmClient {
     }
 }
 
+/// Google's error bodies are a few hundred bytes; whatever answers in their place (a
+/// proxy's error page, a broken endpoint) is read no further than this.
+const MAX_ERROR_BODY: usize = 16 * 1024;
+const MAX_TOKEN_BODY: usize = 64 * 1024;
+const MAX_TOKEN_LIFETIME_SECS: u64 = 3600;
+
+/// The start of a response body, at most `limit` bytes, as text.
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                bytes.extend_from_slice(&chunk[..chunk.len().min(limit - bytes.len())])
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Maps an FCM error answer to what to do, following Google's error-code table.
 pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> Outcome {
     let parsed: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
@@ -299,7 +322,14 @@ pub fn classify(status: u16, body: &str, retry_after: Option<Duration>) -> Outco
         .and_then(|details| details.iter().find_map(|d| d["errorCode"].as_str()))
         .unwrap_or("")
         .to_string();
-    let message = error["message"].as_str().unwrap_or("").to_string();
+    // Kept with the delivery for admins to read: short, whatever was sent.
+    let message: String = error["message"]
+        .as_str()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    let fcm_code: String = fcm_code.chars().take(64).collect();
     let reason = if fcm_code.is_empty() {
         format!("{status} {message}")
     } else {

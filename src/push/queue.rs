@@ -283,8 +283,13 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
     Ok(claimed)
 }
 
+/// The longest `Retry-After` honoured: Google asks for seconds or minutes; a larger value
+/// is a broken answer and must not park a reminder past its session (or overflow the
+/// clock arithmetic that schedules the retry).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// Exponential backoff with jitter: about 2 s, 4 s, 8 s … up to 10 minutes, never sooner
-/// than FCM's `Retry-After`.
+/// than FCM's `Retry-After` (up to `MAX_RETRY_AFTER`).
 pub fn retry_delay(attempts: i32, retry_after: Option<Duration>) -> Duration {
     let exponent = attempts.clamp(1, 20) as u32 - 1;
     let base = Duration::from_secs(2)
@@ -295,7 +300,7 @@ pub fn retry_delay(attempts: i32, retry_after: Option<Duration>) -> Duration {
     // Between half and all of the base, so retries from many workers spread out.
     let fraction = 0.5 + f64::from(u16::from_le_bytes(jitter)) / f64::from(u16::MAX) / 2.0;
     base.mul_f64(fraction)
-        .max(retry_after.unwrap_or(Duration::ZERO))
+        .max(retry_after.unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 /// How many deliveries ended which way in one recording.
@@ -470,5 +475,8 @@ mod tests {
             assert!(d >= base / 2 && d <= base, "attempt {attempts}: {d:?}");
         }
         assert!(retry_delay(1, Some(Duration::from_secs(120))) >= Duration::from_secs(120));
+        for absurd in [Duration::from_secs(10_000_000_000), Duration::MAX] {
+            assert_eq!(retry_delay(1, Some(absurd)), MAX_RETRY_AFTER);
+        }
     }
 }

@@ -80,6 +80,7 @@ async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
             .map(|i| ocod::push::fake::Fault {
                 status: if i % 2 == 0 { 503 } else { 429 },
                 retry_after: Some(1),
+                junk_bytes: None,
             })
             .collect(),
         ..Default::default()

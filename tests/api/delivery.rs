@@ -204,10 +204,12 @@ async fn overloaded_fcm_is_retried_after_its_retry_after() {
             ocod::push::fake::Fault {
                 status: 503,
                 retry_after: Some(1),
+                junk_bytes: None,
             },
             ocod::push::fake::Fault {
                 status: 429,
                 retry_after: Some(1),
+                junk_bytes: None,
             },
         ],
         ..Default::default()
@@ -371,10 +373,12 @@ async fn a_push_refused_too_often_is_given_up_and_shown_to_admins() {
             ocod::push::fake::Fault {
                 status: 500,
                 retry_after: None,
+                junk_bytes: None,
             },
             ocod::push::fake::Fault {
                 status: 503,
                 retry_after: None,
+                junk_bytes: None,
             },
         ],
         ..Default::default()

@@ -70,14 +70,17 @@ async fn each_google_error_is_classified() {
             Fault {
                 status: 503,
                 retry_after: Some(2),
+                junk_bytes: None,
             },
             Fault {
                 status: 429,
                 retry_after: Some(30),
+                junk_bytes: None,
             },
             Fault {
                 status: 500,
                 retry_after: None,
+                junk_bytes: None,
             },
         ],
         ..Control::default()

@@ -18,6 +18,7 @@ mod helpers;
 mod limits;
 mod me;
 mod openapi;
+mod owasp;
 mod privacy;
 mod push;
 mod sessions;

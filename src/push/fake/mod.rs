@@ -59,6 +59,10 @@ pub struct Fault {
     pub status: u16,
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// Answer with this many bytes of HTML instead of Google's JSON error, as a proxy
+    /// or a broken endpoint might.
+    #[serde(default)]
+    pub junk_bytes: Option<usize>,
 }
 
 /// Changes to the fake's behaviour (also accepted as JSON at `POST /fake/control`).
@@ -79,6 +83,8 @@ pub struct Control {
     /// Keep each accepted message for inspection (the default), or only count them (for
     /// load tests, so the fake's memory does not grow).
     pub keep_messages: Option<bool>,
+    /// Claim this lifetime (seconds) for access tokens issued from now on (Google: 3599).
+    pub token_expires_in: Option<u64>,
 }
 
 struct Behaviour {
@@ -86,6 +92,7 @@ struct Behaviour {
     faults: VecDeque<Fault>,
     dead: HashSet<String>,
     keep_messages: bool,
+    token_expires_in: u64,
 }
 
 impl Default for Behaviour {
@@ -95,6 +102,7 @@ impl Default for Behaviour {
             faults: VecDeque::new(),
             dead: HashSet::new(),
             keep_messages: true,
+            token_expires_in: 3599,
         }
     }
 }
@@ -125,6 +133,9 @@ impl FakeState {
         b.dead.extend(control.dead_tokens);
         if let Some(keep) = control.keep_messages {
             b.keep_messages = keep;
+        }
+        if let Some(secs) = control.token_expires_in {
+            b.token_expires_in = secs;
         }
         drop(b);
         if control.revoke_access_tokens {
@@ -243,8 +254,9 @@ async fn token(state: web::Data<FakeState>, form: web::Form<TokenForm>) -> HttpR
     }
     let access = format!("ya29.fake-{}", uuid::Uuid::now_v7().simple());
     lock(&state.issued).insert(access.clone());
+    let expires_in = lock(&state.behaviour).token_expires_in;
     HttpResponse::Ok()
-        .json(json!({ "access_token": access, "expires_in": 3599, "token_type": "Bearer" }))
+        .json(json!({ "access_token": access, "expires_in": expires_in, "token_type": "Bearer" }))
 }
 
 /// Google's error body.
@@ -306,6 +318,9 @@ async fn send(
     if let Some(fault) = fault {
         let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let mut response = match fault.status {
+            _ if fault.junk_bytes.is_some() => HttpResponse::build(status)
+                .content_type("text/html")
+                .body("<html>".repeat(fault.junk_bytes.unwrap_or(0) / 6 + 1)),
             429 => google_error(
                 status,
                 "RESOURCE_EXHAUSTED",
