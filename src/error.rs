@@ -44,7 +44,8 @@ pub enum ApiError {
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed")]
-    MethodNotAllowed,
+    /// With the methods the resource allows, for the `Allow` header.
+    MethodNotAllowed(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
     /// Well-formed but cannot be done as asked (`idempotency_key_reused`).
@@ -76,7 +77,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::RouteNotFound => "route_not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict(code) => code,
             ApiError::UnprocessableEntity(code) => code,
             ApiError::TooManyRequests { code, .. } => code,
@@ -136,6 +137,11 @@ impl ApiError {
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
+        if let ApiError::MethodNotAllowed(allow) = self {
+            if !allow.is_empty() {
+                response.insert_header((header::ALLOW, *allow));
+            }
+        }
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
@@ -173,7 +179,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

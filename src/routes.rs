@@ -23,7 +23,9 @@ macro_rules! route_table {
                 cfg.service(
                     web::resource($path)
                         $( .route(web::$method().to($handler)) )+
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(web::to(|| method_not_allowed(
+                            concat!($( route_table!(@upper $method), ", " ),+)
+                        ))),
                 );
             )*
         }
@@ -79,8 +81,12 @@ route_table! {
     "/docs/{file:.*}" => { get: system::get_docs_file },
 }
 
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+/// 405 with the `Allow` header RFC 9110 requires (`methods` as the table lists them, each
+/// followed by ", ").
+async fn method_not_allowed(methods: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed(
+        methods.trim_end_matches([',', ' ']),
+    ))
 }
 
 async fn route_not_found() -> Result<HttpResponse, ApiError> {

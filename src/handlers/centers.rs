@@ -215,6 +215,7 @@ pub struct CreateCenterRequest {
     pub subdistrict: String,
     pub lat: f64,
     pub lon: f64,
+    #[serde(default, deserialize_with = "super::me::present")]
     pub status: Option<String>,
     pub phone: Option<String>,
     pub opening_hours: Option<String>,
@@ -379,14 +380,23 @@ pub async fn create_center(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCenterRequest {
+    #[serde(default, deserialize_with = "super::me::present")]
     code: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     name_th: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     name_en: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     province: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     district: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     subdistrict: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     lat: Option<f64>,
+    #[serde(default, deserialize_with = "super::me::present")]
     lon: Option<f64>,
+    #[serde(default, deserialize_with = "super::me::present")]
     status: Option<String>,
     #[serde(default, deserialize_with = "super::me::nullable")]
     phone: Option<Option<String>>,

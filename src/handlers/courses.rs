@@ -181,12 +181,19 @@ pub async fn create_course(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCourseRequest {
+    #[serde(default, deserialize_with = "super::me::present")]
     title_th: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     title_en: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     description_th: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     description_en: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     category: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     level: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     duration_minutes: Option<i32>,
 }
 

@@ -20,6 +20,14 @@ pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// For fields that may be left out but never be `null` (which would otherwise read as
+/// "left out" and be silently accepted): `null` is refused as the wrong type.
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
@@ -32,7 +40,9 @@ pub struct QuietHours {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
+    #[serde(default, deserialize_with = "present")]
     display_name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     locale: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     home_lat: Option<Option<f64>>,
@@ -42,6 +52,7 @@ pub struct UpdateMeRequest {
     province: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     quiet_hours: Option<Option<QuietHours>>,
+    #[serde(default, deserialize_with = "present")]
     reminders_enabled: Option<bool>,
 }
 

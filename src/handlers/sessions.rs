@@ -305,8 +305,11 @@ pub async fn create_session(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSessionRequest {
+    #[serde(default, deserialize_with = "super::me::present")]
     starts_at: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     ends_at: Option<String>,
+    #[serde(default, deserialize_with = "super::me::present")]
     capacity: Option<i32>,
     #[serde(default, deserialize_with = "super::me::nullable")]
     instructor: Option<Option<String>>,

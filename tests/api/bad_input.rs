@@ -220,8 +220,45 @@ async fn unknown_routes_and_methods_are_problems_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        res.headers()["allow"],
+        "POST",
+        "RFC 9110: a 405 says what is allowed"
+    );
     assert_eq!(problem_code(res).await, "method_not_allowed");
+    let res = app.client.put(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET, PATCH, DELETE");
     // A path with bytes that are not UTF-8 once decoded.
     let res = app.get("/api/v1/admin/users/%FF%FE", None).await;
     assert!(res.status().is_client_error());
+}
+
+/// `null` is not "left out": a field the spec does not mark nullable refuses it, so a
+/// client bug that sends `null` is told rather than silently ignored.
+#[tokio::test]
+async fn null_for_a_field_that_cannot_be_null_is_refused() {
+    let app = spawn_app().await;
+    let resident = app.resident().await;
+    for field in ["display_name", "locale", "reminders_enabled"] {
+        let res = app
+            .patch_json(
+                "/api/v1/me",
+                &json!({ field: null }),
+                Some(&resident.access),
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::field_errors(res).await,
+            vec![(field.to_string(), "invalid_type".to_string())]
+        );
+    }
+    // Nullable fields still clear with null.
+    let res = app
+        .patch_json(
+            "/api/v1/me",
+            &json!({ "province": null }),
+            Some(&resident.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
