@@ -3,15 +3,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ocod::push::fake::{service_account, Control, FakeFcm, Fault};
+use ocod::push::fake::{service_account, Control, Fault};
 use ocod::push::fcm::{FcmClient, Outcome, Push};
 use serde_json::{json, Value};
 
-fn fake() -> FakeFcm {
-    let (fake, server) = FakeFcm::start("127.0.0.1:0").expect("fake FCM");
-    tokio::spawn(server);
-    fake
-}
+use crate::helpers::running_fake_fcm;
 
 fn push(token: &str) -> Push {
     Push {
@@ -29,7 +25,7 @@ fn push(token: &str) -> Push {
 
 #[tokio::test]
 async fn pushes_reach_the_fake_with_one_cached_access_token() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 10).unwrap();
     for _ in 0..3 {
         assert_eq!(client.send(&push("device-token-1")).await, Outcome::Sent);
@@ -52,7 +48,7 @@ async fn pushes_reach_the_fake_with_one_cached_access_token() {
 
 #[tokio::test]
 async fn each_google_error_is_classified() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 10).unwrap();
     fake.state.control(Control {
         dead_tokens: vec!["dead-token".into()],
@@ -108,7 +104,7 @@ async fn each_google_error_is_classified() {
 
 #[tokio::test]
 async fn a_refused_access_token_is_renewed_once() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 10).unwrap();
     assert_eq!(client.send(&push("t")).await, Outcome::Sent);
     fake.state.control(Control {
@@ -121,7 +117,7 @@ async fn a_refused_access_token_is_renewed_once() {
 
 #[tokio::test]
 async fn the_fake_checks_assertions_and_message_shape_like_google() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     let http = reqwest::Client::new();
     // An assertion not signed with the service account's RSA key.
     let forged = jsonwebtoken::encode(

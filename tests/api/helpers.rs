@@ -678,9 +678,15 @@ pub struct PushRig {
 }
 
 /// A running fake FCM and a service-account key file for it (removed with the `TempDir`).
-pub fn start_fake_fcm() -> (ocod::push::fake::FakeFcm, tempfile::TempDir, String) {
+/// A fake FCM on a random port, served by the test's runtime.
+pub fn running_fake_fcm() -> ocod::push::fake::FakeFcm {
     let (fake, server) = ocod::push::fake::FakeFcm::start("127.0.0.1:0").expect("fake FCM");
     tokio::spawn(server);
+    fake
+}
+
+pub fn start_fake_fcm() -> (ocod::push::fake::FakeFcm, tempfile::TempDir, String) {
+    let fake = running_fake_fcm();
     let dir = tempfile::tempdir().expect("temp dir");
     let key = dir.path().join("service-account.json");
     let account = ocod::push::fake::service_account(&fake.base_url);

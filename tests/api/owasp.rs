@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use ocod::push::fake::{service_account, Control, FakeFcm, Fault};
+use ocod::push::fake::{service_account, Control, Fault};
 use ocod::push::fcm::{FcmClient, Outcome, Push};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    field_errors, problem_code, spawn_app, spawn_app_with, spawn_push_app, unique_phone,
+    field_errors, problem_code, running_fake_fcm, spawn_app, spawn_app_with, spawn_push_app,
+    unique_phone,
 };
 
 const SOME_ID: &str = "0192f1d2-0000-7000-8000-00000000abcd";
@@ -647,18 +648,12 @@ fn push(token: &str) -> Push {
     }
 }
 
-fn fake() -> FakeFcm {
-    let (fake, server) = FakeFcm::start("127.0.0.1:0").expect("fake FCM");
-    tokio::spawn(server);
-    fake
-}
-
 /// What answers in Google's place is not trusted: an 8 MB error page is read no
 /// further than a few KB, an absurd Retry-After is not obeyed beyond an hour, and the
 /// reason kept for admins stays short.
 #[tokio::test]
 async fn api10_unsafe_consumption_junk_from_fcm_is_bounded_and_retried() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 4).unwrap();
     fake.state.control(Control {
         fail_next: vec![Fault {
@@ -685,7 +680,7 @@ async fn api10_unsafe_consumption_junk_from_fcm_is_bounded_and_retried() {
 
 #[tokio::test]
 async fn api10_unsafe_consumption_an_absurd_token_lifetime_is_not_believed() {
-    let fake = fake();
+    let fake = running_fake_fcm();
     fake.state.control(Control {
         token_expires_in: Some(u64::MAX),
         ..Control::default()
