@@ -282,37 +282,9 @@ async fn quiet_hours_hold_back_pushes_until_they_end() {
 #[tokio::test]
 async fn without_fcm_credentials_pushes_still_reach_the_inbox() {
     let app = spawn_app().await;
-    let net = app.network().await;
-    let session = app
-        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
-        .await;
-    let resident = app.resident().await;
-    app.post_json(
-        "/api/v1/me/devices",
-        &json!({ "token": "t1", "platform": "ios" }),
-        Some(&resident.access),
-    )
-    .await;
-    app.enroll(&session, &resident.access).await;
-    app.post(
-        &format!("/api/v1/sessions/{session}/cancel"),
-        Some(&net.staff.access),
-    )
-    .await;
+    let resident = app.resident_told_of_a_cancellation("t1").await;
     // The server's own worker runs in inbox-only mode.
-    let mut inbox = Value::Null;
-    for _ in 0..100 {
-        inbox = app
-            .get("/api/v1/me/notifications", Some(&resident.access))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if inbox["items"].as_array().is_some_and(|i| !i.is_empty()) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let inbox = app.delivered_inbox(&resident.access).await;
     assert_eq!(inbox["items"][0]["kind"], "session_cancelled");
     assert_eq!(app.count("push_deliveries").await, 0);
 }
@@ -431,23 +403,7 @@ async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
         ("OCOD_FCM_ENDPOINT", &fake.base_url),
     ])
     .await;
-    let net = app.network().await;
-    let session = app
-        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
-        .await;
-    let resident = app.resident().await;
-    app.post_json(
-        "/api/v1/me/devices",
-        &json!({ "token": "metrics-phone", "platform": "android" }),
-        Some(&resident.access),
-    )
-    .await;
-    app.enroll(&session, &resident.access).await;
-    app.post(
-        &format!("/api/v1/sessions/{session}/cancel"),
-        Some(&net.staff.access),
-    )
-    .await;
+    app.resident_told_of_a_cancellation("metrics-phone").await;
     let started = std::time::Instant::now();
     while fake.state.received_count() == 0 {
         assert!(

@@ -501,6 +501,54 @@ impl TestApp {
         );
     }
 
+    /// A resident with a phone (`device_token`) whose seat's session staff then cancel,
+    /// so a `session_cancelled` notice is on its way to them.
+    pub async fn resident_told_of_a_cancellation(&self, device_token: &str) -> Session {
+        let net = self.network().await;
+        let session = self
+            .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+            .await;
+        let resident = self.resident().await;
+        let res = self
+            .post_json(
+                "/api/v1/me/devices",
+                &json!({ "token": device_token, "platform": "android" }),
+                Some(&resident.access),
+            )
+            .await;
+        assert!(res.status().is_success());
+        assert_eq!(
+            self.enroll(&session, &resident.access).await.status(),
+            StatusCode::CREATED
+        );
+        let res = self
+            .post(
+                &format!("/api/v1/sessions/{session}/cancel"),
+                Some(&net.staff.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        resident
+    }
+
+    /// The caller's inbox once the server's own worker has delivered something to it
+    /// (failing the test after 10 s).
+    pub async fn delivered_inbox(&self, token: &str) -> Value {
+        for _ in 0..100 {
+            let inbox: Value = self
+                .get("/api/v1/me/notifications", Some(token))
+                .await
+                .json()
+                .await
+                .expect("json");
+            if inbox["items"].as_array().is_some_and(|i| !i.is_empty()) {
+                return inbox;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("nothing reached the inbox within 10 s");
+    }
+
     pub async fn enroll(&self, session_id: &str, token: &str) -> reqwest::Response {
         self.post(
             &format!("/api/v1/sessions/{session_id}/enrollments"),

@@ -41,21 +41,8 @@ async fn api1_bola_a_resident_cannot_touch_another_residents_enrollment_device_o
         .unwrap();
     let carols_seat = carols["items"][0]["id"].as_str().unwrap().to_string();
     // The server's worker (inbox only, no FCM here) delivers the notice shortly.
-    let mut notice = None;
-    for _ in 0..100 {
-        let inbox: Value = app
-            .get("/api/v1/me/notifications", Some(&carol.access))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if let Some(id) = inbox["items"][0]["id"].as_str() {
-            notice = Some(id.to_string());
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let notice = notice.expect("the promotion notice reaches Carol's inbox");
+    let inbox = app.delivered_inbox(&carol.access).await;
+    let notice = inbox["items"][0]["id"].as_str().unwrap().to_string();
     let res = app
         .post_json(
             "/api/v1/me/devices",
