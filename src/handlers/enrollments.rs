@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::models::enrollments::{
-    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment, HoldLimits,
+    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
 };
 use crate::models::idempotency::{self, Earlier};
 use crate::models::{audit, course_sessions};
@@ -60,10 +60,7 @@ pub async fn enroll(
     if user.role != Role::Resident {
         return Err(ApiError::Forbidden);
     }
-    let hold_limits = HoldLimits {
-        upcoming: settings.limits.upcoming_enrollments,
-        waitlisted: settings.limits.waitlisted,
-    };
+    let limits = settings.limits;
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -92,20 +89,21 @@ pub async fn enroll(
                     Earlier::None => {}
                 }
             }
-            let enrolled = enrollments::enroll(conn, &session_id, &user.id, hold_limits)?.map_err(
-                |refusal| match refusal {
-                    EnrollRefusal::SessionNotFound => ApiError::NotFound,
-                    EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
-                    EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
-                    EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
-                    EnrollRefusal::TooManyUpcoming => {
-                        ApiError::Conflict("enrollment_limit_reached")
+            let enrolled =
+                enrollments::enroll(conn, &session_id, &user.id, &limits)?.map_err(|refusal| {
+                    match refusal {
+                        EnrollRefusal::SessionNotFound => ApiError::NotFound,
+                        EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
+                        EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
+                        EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
+                        EnrollRefusal::TooManyUpcoming => {
+                            ApiError::Conflict("enrollment_limit_reached")
+                        }
+                        EnrollRefusal::TooManyWaitlisted => {
+                            ApiError::Conflict("waitlist_limit_reached")
+                        }
                     }
-                    EnrollRefusal::TooManyWaitlisted => {
-                        ApiError::Conflict("waitlist_limit_reached")
-                    }
-                },
-            )?;
+                })?;
             if enrolled.enrollment.status == "confirmed" {
                 notify::plan_reminders(conn, &policy, &enrolled.enrollment, &enrolled.session)?;
             }

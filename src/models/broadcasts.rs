@@ -157,10 +157,7 @@ pub fn next_allowed(
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {
-    use crate::schema::users;
-    diesel::update(users::table.find(user_id))
-        .set(users::updated_at.eq(users::updated_at))
-        .execute(conn)?;
+    crate::models::users::lock(conn, user_id)?;
     let day = chrono::Duration::hours(24);
     let recent: Vec<NaiveDateTime> = broadcasts::table
         .filter(broadcasts::created_by.eq(user_id))

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::config::Limits;
 use crate::db::{self, DbConn};
 use crate::models::course_sessions::{self, lock_session, CourseSession};
 use crate::models::users::new_id;
@@ -35,13 +36,6 @@ pub enum EnrollRefusal {
     TooManyWaitlisted,
 }
 
-/// How much one person may hold at a time.
-#[derive(Debug, Clone, Copy)]
-pub struct HoldLimits {
-    pub upcoming: i64,
-    pub waitlisted: i64,
-}
-
 /// A new enrollment and, if waitlisted, its place in the queue (1 = next).
 #[derive(Debug, Clone)]
 pub struct Enrolled {
@@ -56,16 +50,13 @@ pub fn enroll(
     conn: &mut DbConn,
     session_id: &str,
     user_id: &str,
-    limits: HoldLimits,
+    limits: &Limits,
 ) -> QueryResult<Result<Enrolled, EnrollRefusal>> {
     let result = db::write_transaction(conn, |conn| {
         let now = db::now();
-        // One person's enrollments are counted under their own row lock, so two taken at
-        // once in different sessions cannot both slip under the limit (PostgreSQL; SQLite
-        // has a single writer anyway). Person first, then session, as everywhere else.
-        diesel::update(users::table.find(user_id))
-            .set(users::updated_at.eq(users::updated_at))
-            .execute(conn)?;
+        // Two enrollments at once in different sessions must not both slip under the
+        // limit. Person first, then session, as everywhere else.
+        crate::models::users::lock(conn, user_id)?;
         if !lock_session(conn, session_id)? {
             return Ok(Err(EnrollRefusal::SessionNotFound));
         }
@@ -85,7 +76,11 @@ pub fn enroll(
         let seat_free = session.seats_taken < session.capacity;
         let (held, limit, refusal) = if seat_free {
             let held = upcoming_seats(conn, user_id, now)?;
-            (held, limits.upcoming, EnrollRefusal::TooManyUpcoming)
+            (
+                held,
+                limits.upcoming_enrollments,
+                EnrollRefusal::TooManyUpcoming,
+            )
         } else {
             let held = waitlist_places(conn, user_id, now)?;
             (held, limits.waitlisted, EnrollRefusal::TooManyWaitlisted)

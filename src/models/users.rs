@@ -65,6 +65,16 @@ pub enum CreateUserError {
 }
 
 /// A new, time-ordered, opaque ID (UUID v7 as text).
+/// Locks a person's row until the transaction ends, so counts of what they hold or sent
+/// (and the insert that follows) cannot interleave with another of their requests.
+/// PostgreSQL blocks the second request here; SQLite has a single writer anyway.
+pub fn lock(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

@@ -77,11 +77,7 @@ async fn a_broadcast_survives_its_worker_being_killed_mid_way() {
     rig.fake.state.control(ocod::push::fake::Control {
         latency_ms: Some(15),
         fail_next: (0..30)
-            .map(|i| ocod::push::fake::Fault {
-                status: if i % 2 == 0 { 503 } else { 429 },
-                retry_after: Some(1),
-                junk_bytes: None,
-            })
+            .map(|i| ocod::push::fake::Fault::new(if i % 2 == 0 { 503 } else { 429 }, Some(1)))
             .collect(),
         ..Default::default()
     });

@@ -201,16 +201,8 @@ async fn overloaded_fcm_is_retried_after_its_retry_after() {
     rig.device(&resident, "phone").await;
     rig.fake.state.control(ocod::push::fake::Control {
         fail_next: vec![
-            ocod::push::fake::Fault {
-                status: 503,
-                retry_after: Some(1),
-                junk_bytes: None,
-            },
-            ocod::push::fake::Fault {
-                status: 429,
-                retry_after: Some(1),
-                junk_bytes: None,
-            },
+            ocod::push::fake::Fault::new(503, Some(1)),
+            ocod::push::fake::Fault::new(429, Some(1)),
         ],
         ..Default::default()
     });
@@ -342,16 +334,8 @@ async fn a_push_refused_too_often_is_given_up_and_shown_to_admins() {
     rig.device(&resident, "flaky-phone-123456").await;
     rig.fake.state.control(ocod::push::fake::Control {
         fail_next: vec![
-            ocod::push::fake::Fault {
-                status: 500,
-                retry_after: None,
-                junk_bytes: None,
-            },
-            ocod::push::fake::Fault {
-                status: 503,
-                retry_after: None,
-                junk_bytes: None,
-            },
+            ocod::push::fake::Fault::new(500, None),
+            ocod::push::fake::Fault::new(503, None),
         ],
         ..Default::default()
     });

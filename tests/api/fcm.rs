@@ -63,21 +63,9 @@ async fn each_google_error_is_classified() {
 
     fake.state.control(Control {
         fail_next: vec![
-            Fault {
-                status: 503,
-                retry_after: Some(2),
-                junk_bytes: None,
-            },
-            Fault {
-                status: 429,
-                retry_after: Some(30),
-                junk_bytes: None,
-            },
-            Fault {
-                status: 500,
-                retry_after: None,
-                junk_bytes: None,
-            },
+            Fault::new(503, Some(2)),
+            Fault::new(429, Some(30)),
+            Fault::new(500, None),
         ],
         ..Control::default()
     });

@@ -65,6 +65,17 @@ pub struct Fault {
     pub junk_bytes: Option<usize>,
 }
 
+impl Fault {
+    /// Google's error body for `status`, with `Retry-After` if given.
+    pub fn new(status: u16, retry_after: Option<u64>) -> Self {
+        Fault {
+            status,
+            retry_after,
+            junk_bytes: None,
+        }
+    }
+}
+
 /// Changes to the fake's behaviour (also accepted as JSON at `POST /fake/control`).
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
