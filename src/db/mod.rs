@@ -138,8 +138,12 @@ impl r2d2::ManageConnection for DbManager {
             .map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// A connection handed back while its thread unwinds from a panic, or with a
+    /// transaction still open or failed, is thrown away rather than reused: on SQLite an
+    /// open `BEGIN IMMEDIATE` would hold the write lock, and the next caller's transaction
+    /// would become a savepoint that never commits.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 

@@ -194,3 +194,96 @@ fn the_process_exits_cleanly_while_threads_use_postgres() {
         assert!(status.success(), "run {run} ended with {status}");
     }
 }
+
+/// A handler whose work panics inside a write transaction must not hand its connection
+/// back with the transaction open: on SQLite that connection would keep the write lock,
+/// and the next request's "transaction" would be a savepoint that never commits.
+#[tokio::test]
+async fn a_panic_inside_a_write_transaction_answers_500_and_the_next_write_commits() {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    use diesel::connection::SimpleConnection;
+    use ocod::db::{self, DbPool};
+    use ocod::error::ApiError;
+    use ocod::handlers::with_db;
+
+    let test_db = crate::helpers::TestDb::create();
+    let url = ocod::db::DbUrl::parse(test_db.url()).unwrap();
+    // One connection, so the second request gets the very connection the first used.
+    let pool: DbPool = db::build_pool(&url, 1).unwrap();
+    pool.get()
+        .unwrap()
+        .batch_execute("CREATE TABLE pool_probe (n INTEGER NOT NULL)")
+        .unwrap();
+
+    async fn panicking(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+        with_db(&pool, |conn| {
+            db::write_transaction(conn, |conn| -> Result<(), ApiError> {
+                conn.batch_execute("INSERT INTO pool_probe (n) VALUES (1)")?;
+                panic!("the work failed half-way");
+            })
+        })
+        .await?;
+        Ok(HttpResponse::Ok().finish())
+    }
+    async fn writing(pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+        with_db(&pool, |conn| {
+            db::write_transaction(conn, |conn| -> Result<(), ApiError> {
+                conn.batch_execute("INSERT INTO pool_probe (n) VALUES (2)")?;
+                Ok(())
+            })
+        })
+        .await?;
+        Ok(HttpResponse::Created().finish())
+    }
+
+    let data = web::Data::new(pool.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/panic", web::post().to(panicking))
+            .route("/write", web::post().to(writing))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let panicked = client.post(format!("{base}/panic")).send().await.unwrap();
+    assert_eq!(panicked.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let written = client.post(format!("{base}/write")).send().await.unwrap();
+    assert_eq!(written.status(), StatusCode::CREATED);
+
+    // A connection of its own, outside the pool, sees the second write and not the first.
+    let fresh_url = test_db.url().to_string();
+    let values = tokio::task::spawn_blocking(move || {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        use diesel::RunQueryDsl;
+        let manager = db::DbManager::new(ocod::db::DbUrl::parse(&fresh_url).unwrap());
+        let mut conn = r2d2::ManageConnection::connect(&manager).unwrap();
+        diesel::sql_query("SELECT n FROM pool_probe ORDER BY n")
+            .load::<Row>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.n)
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        values,
+        vec![2],
+        "the write after the panic was not committed"
+    );
+    handle.stop(false).await;
+    drop(pool);
+}
