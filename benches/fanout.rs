@@ -94,11 +94,15 @@ fn audience(conn: &mut DbConn, n: usize) -> anyhow::Result<String> {
             password_hash: hash.clone(),
             display_name: format!("ผู้ใช้ {i}"),
             role: if i == 0 {
-                "admin".into()
+                ocod::domain::Role::Admin
             } else {
-                "resident".into()
+                ocod::domain::Role::Resident
             },
-            locale: if i % 3 == 0 { "en".into() } else { "th".into() },
+            locale: if i % 3 == 0 {
+                ocod::domain::Locale::En
+            } else {
+                ocod::domain::Locale::Th
+            },
             created_at: now,
             updated_at: now,
         })
@@ -107,7 +111,7 @@ fn audience(conn: &mut DbConn, n: usize) -> anyhow::Result<String> {
         .map(|i| ocod::models::devices::Device {
             token: format!("bench-device-{i}"),
             user_id: format!("{i:08}-0000-7000-8000-000000000000"),
-            platform: "android".into(),
+            platform: ocod::domain::Platform::Android,
             locale: None,
             created_at: now,
             last_seen_at: now,
@@ -132,7 +136,7 @@ fn broadcast(conn: &mut DbConn, admin: &str) -> anyhow::Result<()> {
         &ocod::models::broadcasts::Broadcast {
             id: ocod::models::users::new_id(),
             created_by: admin.to_string(),
-            audience_kind: "all".into(),
+            audience_kind: ocod::domain::AudienceKind::All,
             audience_value: None,
             title_th: "ระวังมิจฉาชีพ".into(),
             title_en: "Beware of scams".into(),

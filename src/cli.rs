@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::auth::password::hash_password;
 use crate::config::Settings;
 use crate::db::{self, DbConn};
-use crate::domain::{DisplayName, Email, Password, Phone, Role};
+use crate::domain::{DisplayName, Email, Locale, Password, Phone, Role};
 use crate::models::users::{self, CreateUserError, NewUser};
 use crate::startup::Application;
 use crate::telemetry;
@@ -321,8 +321,8 @@ pub fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<u
         email: email.map(|e| e.as_str().to_string()),
         password_hash: hash_password(password.expose())?,
         display_name: display_name.into_inner(),
-        role: Role::from(args.role).as_str().into(),
-        locale: "th".into(),
+        role: Role::from(args.role),
+        locale: Locale::Th,
         created_at: now,
         updated_at: now,
     };

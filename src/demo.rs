@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Asia::Bangkok;
 
 use crate::db::{self, DbConn};
-use crate::domain::{Province, PROVINCES};
+use crate::domain::{CenterStatus, Province, SessionStatus, PROVINCES};
 use crate::models::centers::{self, Center};
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
@@ -172,7 +172,7 @@ pub fn demo_centers(seed: u64) -> Vec<Center> {
                 subdistrict: sub_th,
                 lat: (lat * 1e6).round() / 1e6,
                 lon: (lon * 1e6).round() / 1e6,
-                status: "active".into(),
+                status: CenterStatus::Active,
                 phone: Some(phone),
                 opening_hours: Some("จ.–ศ. 08:30–16:30".into()),
                 created_at: now,
@@ -186,7 +186,7 @@ pub fn demo_centers(seed: u64) -> Vec<Center> {
         order.swap(i, rng.below(i + 1));
     }
     for &i in order.iter().take(DEMO_UNDER_CONSTRUCTION) {
-        all[i].status = "under_construction".into();
+        all[i].status = CenterStatus::UnderConstruction;
         all[i].opening_hours = None;
     }
     all
@@ -390,7 +390,7 @@ pub fn demo_sessions(
         NaiveTime::from_hms_opt(13, 30, 0),
     ];
     let mut sessions = Vec::new();
-    for center in centers.iter().filter(|c| c.status == "active") {
+    for center in centers.iter().filter(|c| c.status == CenterStatus::Active) {
         for start_time in starts {
             let course = rng.pick(courses);
             let day = today + Duration::days(1 + rng.below(28) as i64);
@@ -416,7 +416,7 @@ pub fn demo_sessions(
                 waitlist_seq: 0,
                 instructor: None,
                 room: Some("ห้องอบรม 1".into()),
-                status: "scheduled".into(),
+                status: SessionStatus::Scheduled,
                 created_at: now,
                 updated_at: now,
             });
@@ -449,7 +449,7 @@ pub fn seed_network(conn: &mut DbConn, seed: u64) -> anyhow::Result<Loaded> {
     })?;
     let staff_center = centers_list
         .iter()
-        .find(|c| c.province == "เชียงใหม่" && c.status == "active")
+        .find(|c| c.province == "เชียงใหม่" && c.status == CenterStatus::Active)
         .cloned();
     Ok(Loaded {
         centers: centers_list.len(),
@@ -468,13 +468,16 @@ mod tests {
         let centers = demo_centers(DEFAULT_SEED);
         assert_eq!(centers.len(), 2_394);
         assert_eq!(
-            centers.iter().filter(|c| c.status == "active").count(),
+            centers
+                .iter()
+                .filter(|c| c.status == CenterStatus::Active)
+                .count(),
             2_144
         );
         assert_eq!(
             centers
                 .iter()
-                .filter(|c| c.status == "under_construction")
+                .filter(|c| c.status == CenterStatus::UnderConstruction)
                 .count(),
             250
         );

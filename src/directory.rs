@@ -201,6 +201,7 @@ impl CenterDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::CenterStatus;
 
     fn center(id: &str, lat: f64, lon: f64) -> Center {
         let t = chrono::NaiveDateTime::default();
@@ -214,7 +215,7 @@ mod tests {
             subdistrict: "s".into(),
             lat,
             lon,
-            status: "active".into(),
+            status: CenterStatus::Active,
             phone: None,
             opening_hours: None,
             search_text: id.into(),
@@ -295,7 +296,7 @@ mod fragment_tests {
             subdistrict: "s".into(),
             lat: 17.5,
             lon: 101.7,
-            status: "active".into(),
+            status: crate::domain::CenterStatus::Active,
             phone: None,
             opening_hours: Some("จ.–ศ.".into()),
             search_text: "x".into(),

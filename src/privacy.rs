@@ -8,6 +8,7 @@
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::{EnrollmentStatus, Role};
 use crate::models::course_sessions;
 use crate::models::enrollments::{self, Enrollment};
 use crate::push::notify::{self, PushPolicy};
@@ -46,7 +47,10 @@ pub fn erase_account(
         let upcoming: Vec<Enrollment> = enrollments_t::table
             .inner_join(sessions_t::table)
             .filter(enrollments_t::user_id.eq(user_id))
-            .filter(enrollments_t::status.eq_any(["confirmed", "waitlisted"]))
+            .filter(
+                enrollments_t::status
+                    .eq_any([EnrollmentStatus::Confirmed, EnrollmentStatus::Waitlisted]),
+            )
             .filter(sessions_t::starts_at.gt(now))
             .select(Enrollment::as_select())
             .load(conn)?;
@@ -94,7 +98,7 @@ pub fn erase_account(
                 // Not a valid hash: nothing can log in as this account again.
                 users::password_hash.eq("!erased"),
                 users::display_name.eq(ERASED_NAME),
-                users::role.eq("resident"),
+                users::role.eq(Role::Resident),
                 users::home_lat.eq(None::<f64>),
                 users::home_lon.eq(None::<f64>),
                 users::province.eq(None::<String>),

@@ -68,12 +68,12 @@ async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<Aut
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("database pool not configured")))?
         .clone();
     let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
-    let live_role = web::block(move || -> Result<Option<String>, ApiError> {
+    let live_role = web::block(move || -> Result<Option<Role>, ApiError> {
         let mut conn = pool.get()?;
         Ok(sessions::live_role(&mut conn, &sid, &sub)?)
     })
     .await??;
-    match live_role.as_deref().and_then(Role::from_db) {
+    match live_role {
         None => Err(ApiError::Unauthorized("session_revoked")),
         // The role travels in the token; if it has changed since, the app must refresh
         // (getting a token with the new role) before acting with it.

@@ -136,60 +136,6 @@ impl DisplayName {
     }
 }
 
-/// The language a user reads: Thai by default, English on request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Locale {
-    #[default]
-    Th,
-    En,
-}
-
-impl Locale {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Locale::Th => "th",
-            Locale::En => "en",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Self {
-        if value == "en" {
-            Locale::En
-        } else {
-            Locale::Th
-        }
-    }
-}
-
-/// What a user may do. Admins can do everything staff can; staff only at their centers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Resident,
-    Staff,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Resident => "resident",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        match value {
-            "resident" => Some(Role::Resident),
-            "staff" => Some(Role::Staff),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
 /// The key a login attempt is recorded under: the E.164 phone or the normalised e-mail,
 /// so `081…` and `+6681…` are throttled as the same account.
 pub fn normalise_login(raw: &str) -> String {

@@ -6,9 +6,13 @@ mod duration;
 mod geo;
 mod provinces;
 mod schedule;
+mod status;
 
-pub use account::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
+pub use account::{normalise_login, DisplayName, Email, Password, Phone};
 pub use duration::parse_duration;
 pub use geo::{distance_km, Coordinates};
 pub use provinces::{find_province, Province, PROVINCES};
 pub use schedule::{offset_label, parse_offsets, QuietHours};
+pub use status::{
+    AudienceKind, CenterStatus, EnrollmentStatus, Locale, Platform, Role, SessionStatus,
+};

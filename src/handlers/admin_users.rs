@@ -38,7 +38,7 @@ pub async fn list_users(
     let limit = page_limit(query.limit)?;
     let role = match query.role.as_deref() {
         None => None,
-        Some(r) => Some(Role::from_db(r).ok_or_else(|| ApiError::field("role", "invalid_role"))?),
+        Some(r) => Some(Role::parse(r).ok_or_else(|| ApiError::field("role", "invalid_role"))?),
     };
     let q = query
         .q
@@ -67,7 +67,7 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     let target = path.into_inner();
     let role =
-        Role::from_db(body.role.trim()).ok_or_else(|| ApiError::field("role", "invalid_role"))?;
+        Role::parse(body.role.trim()).ok_or_else(|| ApiError::field("role", "invalid_role"))?;
     if target == admin.id {
         // An admin demoting themselves could leave the network with no admin at all.
         return Err(ApiError::Conflict("cannot_change_own_role"));

@@ -51,8 +51,7 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 fn token_pair(keys: &TokenKeys, user: User, refresh: IssuedRefresh) -> ApiResult<TokenPair> {
-    let role = Role::from_db(&user.role)
-        .ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
+    let role = user.role;
     let access_token = keys.issue_access(&user.id, &refresh.session_id, role)?;
     Ok(TokenPair {
         user: UserView::from(user),
@@ -129,8 +128,8 @@ pub async fn register(
         email: email.map(|e| e.as_str().to_string()),
         password_hash,
         display_name: display_name.into_inner(),
-        role: Role::Resident.as_str().into(),
-        locale: locale.as_str().into(),
+        role: Role::Resident,
+        locale,
         created_at: now,
         updated_at: now,
     };

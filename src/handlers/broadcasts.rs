@@ -190,7 +190,7 @@ pub async fn create_broadcast(
         let broadcast = Broadcast {
             id: new_id(),
             created_by: user.id.clone(),
-            audience_kind: audience.kind().to_string(),
+            audience_kind: audience.kind(),
             audience_value: audience.value().map(str::to_string),
             title_th,
             title_en,
@@ -210,7 +210,7 @@ pub async fn create_broadcast(
             _ => None,
         };
         audit::record(conn, &user.id, "broadcast_created", Some(&broadcast.id), center.as_deref())?;
-        tracing::info!(broadcast = %broadcast.id, by = %user.id, audience = audience.kind(), "broadcast created");
+        tracing::info!(broadcast = %broadcast.id, by = %user.id, audience = %audience.kind(), "broadcast created");
         Ok(broadcast)
     }))
     .await?;

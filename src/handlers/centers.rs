@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::auth::AdminUser;
 use crate::db::{self, DbPool};
 use crate::directory::CenterDirectory;
-use crate::domain::{find_province, Coordinates, Phone};
+use crate::domain::{find_province, CenterStatus, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::page_limit;
@@ -24,8 +24,6 @@ use super::auth::accept;
 use super::params::{optional_text, parse_near, required_text};
 use super::views::CenterView;
 use super::with_db;
-
-pub const CENTER_STATUSES: [&str; 3] = ["active", "under_construction", "closed"];
 
 #[derive(Debug, Deserialize)]
 pub struct ListCentersQuery {
@@ -92,8 +90,9 @@ pub async fn list_centers(
     };
     let status = match query.status.as_deref() {
         None => None,
-        Some(s) if CENTER_STATUSES.contains(&s) => Some(s),
-        Some(_) => return Err(ApiError::field("status", "invalid_value")),
+        Some(s) => {
+            Some(CenterStatus::parse(s).ok_or_else(|| ApiError::field("status", "invalid_value"))?)
+        }
     };
     let q = query
         .q
@@ -234,12 +233,8 @@ pub fn parse_center_code(raw: &str) -> Result<String, &'static str> {
     }
 }
 
-pub fn parse_center_status(raw: &str) -> Result<String, &'static str> {
-    CENTER_STATUSES
-        .iter()
-        .find(|s| **s == raw.trim())
-        .map(|s| s.to_string())
-        .ok_or("invalid_value")
+pub fn parse_center_status(raw: &str) -> Result<CenterStatus, &'static str> {
+    CenterStatus::parse(raw.trim()).ok_or("invalid_value")
 }
 
 fn parse_province(raw: &str) -> Result<String, &'static str> {
@@ -287,7 +282,7 @@ pub fn validate_new_center(body: CreateCenterRequest) -> Result<Center, Vec<Fiel
         "status",
         body.status
             .as_deref()
-            .map_or(Ok("active".to_string()), parse_center_status),
+            .map_or(Ok(CenterStatus::Active), parse_center_status),
     );
     let phone = accept(
         &mut errors,

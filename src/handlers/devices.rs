@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
+use crate::domain::{Locale, Platform};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{page_limit, Page};
@@ -44,8 +45,8 @@ pub struct RegisterDeviceRequest {
 #[derive(Debug, Serialize)]
 pub struct DeviceView {
     token: String,
-    platform: String,
-    locale: Option<String>,
+    platform: Platform,
+    locale: Option<Locale>,
     created_at: String,
     last_seen_at: String,
 }
@@ -73,10 +74,7 @@ pub async fn register_device(
     let platform = accept(
         &mut errors,
         "platform",
-        ["android", "ios", "web"]
-            .into_iter()
-            .find(|p| *p == body.platform.trim())
-            .ok_or("invalid_value"),
+        Platform::parse(body.platform.trim()).ok_or("invalid_value"),
     );
     let locale = accept(
         &mut errors,
@@ -87,13 +85,7 @@ pub async fn register_device(
         return Err(ApiError::Validation(errors));
     };
     let (device, new_to_user) = with_db(&pool, move |conn| {
-        Ok(devices::register(
-            conn,
-            &user.id,
-            &token,
-            platform,
-            locale.map(|l| l.as_str()),
-        )?)
+        Ok(devices::register(conn, &user.id, &token, platform, locale)?)
     })
     .await?;
     let view = DeviceView::from(device);

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthUser, StaffUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::Role;
+use crate::domain::{EnrollmentStatus, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
@@ -104,7 +104,7 @@ pub async fn enroll(
                         }
                     }
                 })?;
-            if enrolled.enrollment.status == "confirmed" {
+            if enrolled.enrollment.status == EnrollmentStatus::Confirmed {
                 notify::plan_reminders(conn, &policy, &enrolled.enrollment, &enrolled.session)?;
             }
             let body = serde_json::to_string(&EnrollmentView::new(
@@ -203,7 +203,7 @@ pub async fn list_my_enrollments(
         let mut items = Vec::with_capacity(rows.len());
         for ((enrollment, _), session) in rows.into_iter().zip(views) {
             let position = match enrollment.waitlist_seq {
-                Some(seq) if enrollment.status == "waitlisted" => Some(
+                Some(seq) if enrollment.status == EnrollmentStatus::Waitlisted => Some(
                     enrollments::waitlist_position(conn, &enrollment.session_id, seq)?,
                 ),
                 _ => None,
@@ -260,7 +260,7 @@ pub struct RosterUser {
 pub struct RosterLine {
     id: String,
     user: RosterUser,
-    status: String,
+    status: EnrollmentStatus,
     waitlist_position: Option<i64>,
     created_at: String,
 }
@@ -289,7 +289,7 @@ pub async fn list_session_enrollments(
         let lines: Vec<RosterLine> = enrollments::roster(conn, &session.id)?
             .into_iter()
             .map(|entry| {
-                let waitlisted = entry.enrollment.status == "waitlisted";
+                let waitlisted = entry.enrollment.status == EnrollmentStatus::Waitlisted;
                 position += i64::from(waitlisted);
                 RosterLine {
                     id: entry.enrollment.id,
@@ -347,7 +347,7 @@ fn roster_csv(lines: &[RosterLine]) -> String {
             line.user.display_name.clone(),
             line.user.phone.clone().unwrap_or_default(),
             line.user.email.clone().unwrap_or_default(),
-            line.status.clone(),
+            line.status.to_string(),
             line.waitlist_position
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
@@ -379,8 +379,8 @@ pub async fn update_enrollment(
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateEnrollmentRequest>,
 ) -> ApiResult<HttpResponse> {
-    let status = match body.status.trim() {
-        s @ ("attended" | "no_show") => s.to_string(),
+    let status = match EnrollmentStatus::parse(body.status.trim()) {
+        Some(s) if s.is_attendance() => s,
         _ => return Err(ApiError::field("status", "invalid_value")),
     };
     let id = path.into_inner();
@@ -390,7 +390,7 @@ pub async fn update_enrollment(
             course_sessions::find(conn, &enrollment.session_id)?.ok_or(ApiError::NotFound)?;
         ensure_manages(conn, &user, &session.center_id)?;
         let marked =
-            enrollments::mark_attendance(conn, &id, &status)?.map_err(|refusal| match refusal {
+            enrollments::mark_attendance(conn, &id, status)?.map_err(|refusal| match refusal {
                 AttendanceRefusal::NotFound => ApiError::NotFound,
                 AttendanceRefusal::NotConfirmed => ApiError::Conflict("enrollment_not_confirmed"),
                 AttendanceRefusal::SessionCancelled => ApiError::Conflict("session_not_scheduled"),

@@ -88,8 +88,7 @@ impl UpdateMeRequest {
                 .map(DisplayName::into_inner),
             locale: self
                 .locale
-                .and_then(|l| accept(&mut errors, "locale", parse_locale(&l)))
-                .map(|l| l.as_str().to_string()),
+                .and_then(|l| accept(&mut errors, "locale", parse_locale(&l))),
             reminders_enabled: self.reminders_enabled,
             ..ProfileChanges::default()
         };

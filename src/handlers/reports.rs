@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::AdminUser;
 use crate::db::DbPool;
+use crate::domain::EnrollmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
 use crate::models::reports::{self, GroupBy};
@@ -81,19 +82,18 @@ pub async fn enrollment_report(
             label: count.label.clone(),
             ..ReportRow::default()
         });
-        match count.status.as_str() {
-            "confirmed" => row.enrolled += count.n,
-            "attended" => {
+        match count.status {
+            EnrollmentStatus::Confirmed => row.enrolled += count.n,
+            EnrollmentStatus::Attended => {
                 row.enrolled += count.n;
                 row.attended += count.n;
             }
-            "no_show" => {
+            EnrollmentStatus::NoShow => {
                 row.enrolled += count.n;
                 row.no_show += count.n;
             }
-            "waitlisted" => row.waitlisted += count.n,
-            "cancelled" => row.cancelled += count.n,
-            _ => {}
+            EnrollmentStatus::Waitlisted => row.waitlisted += count.n,
+            EnrollmentStatus::Cancelled => row.cancelled += count.n,
         }
     }
     let items: Vec<ReportRow> = rows.into_values().collect();

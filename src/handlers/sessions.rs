@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::auth::StaffUser;
 use crate::db::{self, DbConn, DbPool};
 use crate::directory::CenterDirectory;
+use crate::domain::{CenterStatus, SessionStatus};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{page_limit, Page};
@@ -123,11 +124,7 @@ pub async fn list_sessions(
         accept(
             &mut errors,
             "status",
-            ["scheduled", "cancelled", "completed"]
-                .into_iter()
-                .find(|v| *v == s)
-                .map(str::to_string)
-                .ok_or("invalid_value"),
+            SessionStatus::parse(s).ok_or("invalid_value"),
         )
     });
     if !errors.is_empty() {
@@ -265,7 +262,7 @@ pub async fn create_session(
     let view = with_db(&pool, move |conn| {
         let center = centers::find(conn, &center_id)?.ok_or(ApiError::NotFound)?;
         ensure_manages(conn, &user, &center.id)?;
-        if center.status != "active" {
+        if center.status != CenterStatus::Active {
             return Err(ApiError::Conflict("center_not_active"));
         }
         if courses::find(conn, &body.course_id)?.is_none() {
@@ -284,7 +281,7 @@ pub async fn create_session(
             waitlist_seq: 0,
             instructor,
             room,
-            status: "scheduled".into(),
+            status: SessionStatus::Scheduled,
             created_at: now,
             updated_at: now,
         };

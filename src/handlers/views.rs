@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
+use crate::domain::{CenterStatus, EnrollmentStatus, Locale, Role, SessionStatus};
 use crate::models::users::User;
 
 /// RFC 3339 in UTC, e.g. `2026-11-29T10:00:00Z`.
@@ -23,8 +24,8 @@ pub struct UserView {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub display_name: String,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub home_lat: Option<f64>,
     pub home_lon: Option<f64>,
     pub province: Option<String>,
@@ -88,7 +89,7 @@ pub struct CenterView {
     pub subdistrict: String,
     pub lat: f64,
     pub lon: f64,
-    pub status: String,
+    pub status: CenterStatus,
     pub phone: Option<String>,
     pub opening_hours: Option<String>,
     pub distance_km: Option<f64>,
@@ -106,7 +107,7 @@ impl CenterView {
             subdistrict: c.subdistrict.clone(),
             lat: c.lat,
             lon: c.lon,
-            status: c.status.clone(),
+            status: c.status,
             phone: c.phone.clone(),
             opening_hours: c.opening_hours.clone(),
             // Ten-metre precision is plenty, and keeps the JSON short.
@@ -180,7 +181,7 @@ pub struct SessionView {
     pub capacity: i32,
     pub seats_left: i32,
     pub waitlist_count: i32,
-    pub status: String,
+    pub status: SessionStatus,
     pub instructor: Option<String>,
     pub room: Option<String>,
 }
@@ -196,7 +197,7 @@ impl SessionView {
             capacity: s.capacity,
             seats_left: s.seats_left(),
             waitlist_count: s.waitlist_count,
-            status: s.status_at(crate::db::now()).to_string(),
+            status: s.status_at(crate::db::now()),
             instructor: s.instructor.clone(),
             room: s.room.clone(),
         }
@@ -208,7 +209,7 @@ impl SessionView {
 pub struct EnrollmentView {
     pub id: String,
     pub session_id: String,
-    pub status: String,
+    pub status: EnrollmentStatus,
     /// Place in the waitlist (1 = next), only while waitlisted.
     pub waitlist_position: Option<i64>,
     pub created_at: String,
@@ -220,8 +221,8 @@ impl EnrollmentView {
         EnrollmentView {
             id: e.id.clone(),
             session_id: e.session_id.clone(),
-            status: e.status.clone(),
-            waitlist_position: if e.status == "waitlisted" {
+            status: e.status,
+            waitlist_position: if e.status == EnrollmentStatus::Waitlisted {
                 waitlist_position
             } else {
                 None

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::Locale;
+use crate::domain::{AudienceKind, EnrollmentStatus, Locale};
 use crate::models::notifications::Notification;
 use crate::models::users::new_id;
 use crate::schema::{
@@ -18,7 +18,7 @@ use crate::schema::{
 pub struct Broadcast {
     pub id: String,
     pub created_by: String,
-    pub audience_kind: String,
+    pub audience_kind: AudienceKind,
     pub audience_value: Option<String>,
     pub title_th: String,
     pub title_en: String,
@@ -48,25 +48,26 @@ pub enum Audience {
 }
 
 impl Audience {
-    pub fn from_db(kind: &str, value: Option<&str>) -> Option<Self> {
+    /// The audience stored as `kind` and `value` (`None` if the pair makes no sense).
+    pub fn from_db(kind: AudienceKind, value: Option<&str>) -> Option<Self> {
         let value = value.map(str::to_string);
         match (kind, value) {
-            ("all", _) => Some(Audience::All),
-            ("province", Some(v)) => Some(Audience::Province(v)),
-            ("center", Some(v)) => Some(Audience::Center(v)),
-            ("course", Some(v)) => Some(Audience::Course(v)),
-            ("session", Some(v)) => Some(Audience::Session(v)),
+            (AudienceKind::All, _) => Some(Audience::All),
+            (AudienceKind::Province, Some(v)) => Some(Audience::Province(v)),
+            (AudienceKind::Center, Some(v)) => Some(Audience::Center(v)),
+            (AudienceKind::Course, Some(v)) => Some(Audience::Course(v)),
+            (AudienceKind::Session, Some(v)) => Some(Audience::Session(v)),
             _ => None,
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> AudienceKind {
         match self {
-            Audience::All => "all",
-            Audience::Province(_) => "province",
-            Audience::Center(_) => "center",
-            Audience::Course(_) => "course",
-            Audience::Session(_) => "session",
+            Audience::All => AudienceKind::All,
+            Audience::Province(_) => AudienceKind::Province,
+            Audience::Center(_) => AudienceKind::Center,
+            Audience::Course(_) => AudienceKind::Course,
+            Audience::Session(_) => AudienceKind::Session,
         }
     }
 
@@ -93,7 +94,7 @@ macro_rules! filter_audience {
                     enrollments::table
                         .inner_join(course_sessions::table.inner_join(centers::table))
                         .filter(centers::province.eq(province.clone()))
-                        .filter(enrollments::status.ne("cancelled"))
+                        .filter(enrollments::status.ne(EnrollmentStatus::Cancelled))
                         .select(enrollments::user_id),
                 )),
             ),
@@ -102,7 +103,7 @@ macro_rules! filter_audience {
                     enrollments::table
                         .inner_join(course_sessions::table)
                         .filter(course_sessions::center_id.eq(center.clone()))
-                        .filter(enrollments::status.ne("cancelled"))
+                        .filter(enrollments::status.ne(EnrollmentStatus::Cancelled))
                         .select(enrollments::user_id),
                 ),
             ),
@@ -111,18 +112,23 @@ macro_rules! filter_audience {
                     enrollments::table
                         .inner_join(course_sessions::table)
                         .filter(course_sessions::course_id.eq(course.clone()))
-                        .filter(enrollments::status.ne("cancelled"))
+                        .filter(enrollments::status.ne(EnrollmentStatus::Cancelled))
                         .select(enrollments::user_id),
                 ),
             ),
-            Audience::Session(session) => query.filter(
-                users::id.eq_any(
-                    enrollments::table
-                        .filter(enrollments::session_id.eq(session.clone()))
-                        .filter(enrollments::status.eq_any(["confirmed", "waitlisted"]))
-                        .select(enrollments::user_id),
-                ),
-            ),
+            Audience::Session(session) => {
+                query.filter(
+                    users::id.eq_any(
+                        enrollments::table
+                            .filter(enrollments::session_id.eq(session.clone()))
+                            .filter(enrollments::status.eq_any([
+                                EnrollmentStatus::Confirmed,
+                                EnrollmentStatus::Waitlisted,
+                            ]))
+                            .select(enrollments::user_id),
+                    ),
+                )
+            }
         }
     }};
 }
@@ -271,10 +277,9 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
                 .optional()?,
         };
         let Some(broadcast) = due else { return Ok(0) };
-        let Some(audience) = Audience::from_db(
-            &broadcast.audience_kind,
-            broadcast.audience_value.as_deref(),
-        ) else {
+        let Some(audience) =
+            Audience::from_db(broadcast.audience_kind, broadcast.audience_value.as_deref())
+        else {
             return Ok(0);
         };
         let mut query = filter_audience!(users::table.into_boxed(), &audience)
@@ -284,7 +289,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         if let Some(after) = &broadcast.expanded_until {
             query = query.filter(users::id.gt(after.clone()));
         }
-        let people: Vec<(String, String)> = query.load(conn)?;
+        let people: Vec<(String, Locale)> = query.load(conn)?;
         if people.is_empty() {
             diesel::update(broadcasts::table.find(&broadcast.id))
                 .set((
@@ -299,7 +304,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         let rows: Vec<Notification> = people
             .iter()
             .map(|(user_id, locale)| {
-                let (title, body) = match Locale::from_db(locale) {
+                let (title, body) = match locale {
                     Locale::Th => (&broadcast.title_th, &broadcast.body_th),
                     Locale::En => (&broadcast.title_en, &broadcast.body_en),
                 };

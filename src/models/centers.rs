@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::{CenterStatus, Role, SessionStatus};
 use crate::schema::{center_staff, centers, course_sessions, data_versions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
@@ -19,7 +20,7 @@ pub struct Center {
     pub subdistrict: String,
     pub lat: f64,
     pub lon: f64,
-    pub status: String,
+    pub status: CenterStatus,
     pub phone: Option<String>,
     pub opening_hours: Option<String>,
     pub search_text: String,
@@ -39,7 +40,7 @@ pub struct CenterChanges {
     pub subdistrict: Option<String>,
     pub lat: Option<f64>,
     pub lon: Option<f64>,
-    pub status: Option<String>,
+    pub status: Option<CenterStatus>,
     pub phone: Option<Option<String>>,
     pub opening_hours: Option<Option<String>>,
     pub search_text: Option<String>,
@@ -174,7 +175,7 @@ pub fn upcoming_sessions_count(
 ) -> QueryResult<i64> {
     course_sessions::table
         .filter(course_sessions::center_id.eq(center_id))
-        .filter(course_sessions::status.eq("scheduled"))
+        .filter(course_sessions::status.eq(SessionStatus::Scheduled))
         .filter(course_sessions::starts_at.gt(now))
         .count()
         .get_result(conn)
@@ -200,14 +201,14 @@ pub fn assign_staff(
         if find(conn, center_id)?.is_none() {
             return Ok(AssignOutcome::NoSuchCenter);
         }
-        let role: Option<String> = users::table
+        let role: Option<Role> = users::table
             .find(user_id)
             .select(users::role)
             .first(conn)
             .optional()?;
-        match role.as_deref() {
+        match role {
             None => return Ok(AssignOutcome::NoSuchUser),
-            Some("staff") | Some("admin") => {}
+            Some(Role::Staff | Role::Admin) => {}
             Some(_) => return Ok(AssignOutcome::NotStaff),
         }
         if is_staff_of(conn, user_id, center_id)? {

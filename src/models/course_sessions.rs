@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::SessionStatus;
 use crate::schema::course_sessions;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,7 +26,7 @@ pub struct CourseSession {
     pub waitlist_seq: i32,
     pub instructor: Option<String>,
     pub room: Option<String>,
-    pub status: String,
+    pub status: SessionStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -37,11 +38,11 @@ impl CourseSession {
 
     /// `completed` once a scheduled session has ended; the stored status only records
     /// what people did (schedule, cancel), time does the rest.
-    pub fn status_at(&self, now: NaiveDateTime) -> &str {
-        if self.status == "scheduled" && self.ends_at <= now {
-            "completed"
+    pub fn status_at(&self, now: NaiveDateTime) -> SessionStatus {
+        if self.status == SessionStatus::Scheduled && self.ends_at <= now {
+            SessionStatus::Completed
         } else {
-            &self.status
+            self.status
         }
     }
 }
@@ -86,7 +87,7 @@ pub struct SessionFilter {
     pub course_id: Option<String>,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
-    pub status: Option<String>,
+    pub status: Option<SessionStatus>,
     /// Keyset pagination: after this (starts_at, id).
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -112,19 +113,19 @@ pub fn list(conn: &mut DbConn, filter: &SessionFilter) -> QueryResult<Vec<Course
         query = query.filter(course_sessions::starts_at.lt(to));
     }
     let now = db::now();
-    match filter.status.as_deref() {
+    match filter.status {
         None => {}
-        Some("completed") => {
+        Some(SessionStatus::Completed) => {
             query = query
-                .filter(course_sessions::status.eq("scheduled"))
+                .filter(course_sessions::status.eq(SessionStatus::Scheduled))
                 .filter(course_sessions::ends_at.le(now))
         }
-        Some("scheduled") => {
+        Some(SessionStatus::Scheduled) => {
             query = query
-                .filter(course_sessions::status.eq("scheduled"))
+                .filter(course_sessions::status.eq(SessionStatus::Scheduled))
                 .filter(course_sessions::ends_at.gt(now))
         }
-        Some(other) => query = query.filter(course_sessions::status.eq(other.to_string())),
+        Some(other) => query = query.filter(course_sessions::status.eq(other)),
     }
     if let Some((starts_at, id)) = &filter.after {
         query = query.filter(
@@ -190,7 +191,7 @@ pub fn change(
         let Some(current) = find(conn, id)? else {
             return Ok(Err(ChangeRefusal::NotFound));
         };
-        if current.status != "scheduled" {
+        if current.status != SessionStatus::Scheduled {
             return Ok(Err(ChangeRefusal::NotScheduled));
         }
         let starts_at = change.starts_at.unwrap_or(current.starts_at);
@@ -235,9 +236,9 @@ pub fn cancel(
         let updated = diesel::update(
             course_sessions::table
                 .find(id)
-                .filter(course_sessions::status.eq("scheduled")),
+                .filter(course_sessions::status.eq(SessionStatus::Scheduled)),
         )
-        .set(course_sessions::status.eq("cancelled"))
+        .set(course_sessions::status.eq(SessionStatus::Cancelled))
         .execute(conn)?;
         let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         Ok(Some(if updated == 1 {

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::{Locale, Platform};
 use crate::schema::devices;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -12,8 +13,8 @@ use crate::schema::devices;
 pub struct Device {
     pub token: String,
     pub user_id: String,
-    pub platform: String,
-    pub locale: Option<String>,
+    pub platform: Platform,
+    pub locale: Option<Locale>,
     pub created_at: NaiveDateTime,
     pub last_seen_at: NaiveDateTime,
 }
@@ -24,8 +25,8 @@ pub fn register(
     conn: &mut DbConn,
     user_id: &str,
     token: &str,
-    platform: &str,
-    locale: Option<&str>,
+    platform: Platform,
+    locale: Option<Locale>,
 ) -> QueryResult<(Device, bool)> {
     let attempt = |conn: &mut DbConn| {
         db::write_transaction(conn, |conn| {
@@ -51,8 +52,8 @@ pub fn register(
                     let device = Device {
                         token: token.to_string(),
                         user_id: user_id.to_string(),
-                        platform: platform.to_string(),
-                        locale: locale.map(str::to_string),
+                        platform,
+                        locale,
                         created_at: now,
                         last_seen_at: now,
                     };

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::config::Limits;
 use crate::db::{self, DbConn};
+use crate::domain::{EnrollmentStatus, SessionStatus};
 use crate::models::course_sessions::{self, lock_session, CourseSession};
 use crate::models::users::new_id;
 use crate::schema::{course_sessions as sessions_t, enrollments, users};
@@ -16,7 +17,7 @@ pub struct Enrollment {
     pub id: String,
     pub session_id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub waitlist_seq: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -62,7 +63,7 @@ pub fn enroll(
         }
         let session =
             course_sessions::find(conn, session_id)?.ok_or(diesel::result::Error::NotFound)?;
-        if session.status != "scheduled" {
+        if session.status != SessionStatus::Scheduled {
             return Ok(Err(EnrollRefusal::SessionNotOpen));
         }
         if session.starts_at <= now {
@@ -92,7 +93,7 @@ pub fn enroll(
             diesel::update(sessions_t::table.find(session_id))
                 .set(sessions_t::seats_taken.eq(sessions_t::seats_taken + 1))
                 .execute(conn)?;
-            ("confirmed", None)
+            (EnrollmentStatus::Confirmed, None)
         } else {
             let seq = session.waitlist_seq + 1;
             diesel::update(sessions_t::table.find(session_id))
@@ -101,13 +102,13 @@ pub fn enroll(
                     sessions_t::waitlist_count.eq(sessions_t::waitlist_count + 1),
                 ))
                 .execute(conn)?;
-            ("waitlisted", Some(seq))
+            (EnrollmentStatus::Waitlisted, Some(seq))
         };
         let enrollment = Enrollment {
             id: new_id(),
             session_id: session_id.to_string(),
             user_id: user_id.to_string(),
-            status: status.to_string(),
+            status,
             waitlist_seq,
             created_at: now,
             updated_at: now,
@@ -140,8 +141,8 @@ fn upcoming_seats(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> Query
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollments::status.eq("confirmed"))
-        .filter(sessions_t::status.eq("scheduled"))
+        .filter(enrollments::status.eq(EnrollmentStatus::Confirmed))
+        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
         .filter(sessions_t::ends_at.gt(now))
         .count()
         .get_result(conn)
@@ -152,8 +153,8 @@ fn waitlist_places(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> Quer
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollments::status.eq("waitlisted"))
-        .filter(sessions_t::status.eq("scheduled"))
+        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
         .filter(sessions_t::starts_at.gt(now))
         .count()
         .get_result(conn)
@@ -167,7 +168,7 @@ fn live_enrollment(
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
         .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollments::status.ne("cancelled"))
+        .filter(enrollments::status.ne(EnrollmentStatus::Cancelled))
         .select(Enrollment::as_select())
         .first(conn)
         .optional()
@@ -177,7 +178,7 @@ fn live_enrollment(
 pub fn waitlist_position(conn: &mut DbConn, session_id: &str, seq: i32) -> QueryResult<i64> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
-        .filter(enrollments::status.eq("waitlisted"))
+        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
         .filter(enrollments::waitlist_seq.le(seq))
         .count()
         .get_result(conn)
@@ -190,12 +191,12 @@ pub fn promote_waitlist_heads(conn: &mut DbConn, session_id: &str) -> QueryResul
     loop {
         let session: CourseSession =
             course_sessions::find(conn, session_id)?.ok_or(diesel::result::Error::NotFound)?;
-        if session.status != "scheduled" || session.seats_taken >= session.capacity {
+        if session.status != SessionStatus::Scheduled || session.seats_taken >= session.capacity {
             break;
         }
         let head: Option<Enrollment> = enrollments::table
             .filter(enrollments::session_id.eq(session_id))
-            .filter(enrollments::status.eq("waitlisted"))
+            .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
             .order(enrollments::waitlist_seq.asc())
             .select(Enrollment::as_select())
             .first(conn)
@@ -204,7 +205,7 @@ pub fn promote_waitlist_heads(conn: &mut DbConn, session_id: &str) -> QueryResul
         let now = db::now();
         diesel::update(enrollments::table.find(&head.id))
             .set((
-                enrollments::status.eq("confirmed"),
+                enrollments::status.eq(EnrollmentStatus::Confirmed),
                 enrollments::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -214,7 +215,7 @@ pub fn promote_waitlist_heads(conn: &mut DbConn, session_id: &str) -> QueryResul
                 sessions_t::waitlist_count.eq(sessions_t::waitlist_count - 1),
             ))
             .execute(conn)?;
-        head.status = "confirmed".into();
+        head.status = EnrollmentStatus::Confirmed;
         head.updated_at = now;
         promoted.push(head);
     }
@@ -263,18 +264,20 @@ pub fn cancel_own(
         let session = course_sessions::find(conn, &enrollment.session_id)?
             .ok_or(diesel::result::Error::NotFound)?;
         let now = db::now();
-        match enrollment.status.as_str() {
-            "cancelled" => return Ok(Err(CancelRefusal::AlreadyCancelled)),
-            "attended" | "no_show" => return Ok(Err(CancelRefusal::Closed)),
-            _ if session.starts_at <= now && session.status == "scheduled" => {
+        match enrollment.status {
+            EnrollmentStatus::Cancelled => return Ok(Err(CancelRefusal::AlreadyCancelled)),
+            EnrollmentStatus::Attended | EnrollmentStatus::NoShow => {
+                return Ok(Err(CancelRefusal::Closed))
+            }
+            _ if session.starts_at <= now && session.status == SessionStatus::Scheduled => {
                 return Ok(Err(CancelRefusal::Closed))
             }
             _ => {}
         }
-        let was_confirmed = enrollment.status == "confirmed";
+        let was_confirmed = enrollment.status == EnrollmentStatus::Confirmed;
         diesel::update(enrollments::table.find(enrollment_id))
             .set((
-                enrollments::status.eq("cancelled"),
+                enrollments::status.eq(EnrollmentStatus::Cancelled),
                 enrollments::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -288,7 +291,7 @@ pub fn cancel_own(
                 .execute(conn)?;
         }
         let promoted = promote_waitlist_heads(conn, &enrollment.session_id)?;
-        enrollment.status = "cancelled".into();
+        enrollment.status = EnrollmentStatus::Cancelled;
         enrollment.updated_at = now;
         Ok(Ok(Cancelled {
             enrollment,
@@ -318,7 +321,7 @@ pub enum AttendanceRefusal {
 pub fn mark_attendance(
     conn: &mut DbConn,
     id: &str,
-    status: &str,
+    status: EnrollmentStatus,
 ) -> QueryResult<Result<Enrollment, AttendanceRefusal>> {
     db::write_transaction(conn, |conn| {
         let Some(current) = find(conn, id)? else {
@@ -328,15 +331,12 @@ pub fn mark_attendance(
         let Some(current) = find(conn, id)? else {
             return Ok(Err(AttendanceRefusal::NotFound));
         };
-        if !matches!(
-            current.status.as_str(),
-            "confirmed" | "attended" | "no_show"
-        ) {
+        if !(current.status == EnrollmentStatus::Confirmed || current.status.is_attendance()) {
             return Ok(Err(AttendanceRefusal::NotConfirmed));
         }
         let session = course_sessions::find(conn, &current.session_id)?
             .ok_or(diesel::result::Error::NotFound)?;
-        if session.status == "cancelled" {
+        if session.status == SessionStatus::Cancelled {
             return Ok(Err(AttendanceRefusal::SessionCancelled));
         }
         diesel::update(enrollments::table.find(id))
@@ -364,7 +364,7 @@ pub fn roster(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<RosterEntr
     let mut rows: Vec<RosterEntry> = enrollments::table
         .inner_join(users::table)
         .filter(enrollments::session_id.eq(session_id))
-        .filter(enrollments::status.ne("cancelled"))
+        .filter(enrollments::status.ne(EnrollmentStatus::Cancelled))
         .select((
             Enrollment::as_select(),
             users::display_name,
@@ -383,7 +383,7 @@ pub fn roster(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<RosterEntr
     rows.sort_by(|a, b| {
         let key = |e: &Enrollment| {
             (
-                e.status == "waitlisted",
+                e.status == EnrollmentStatus::Waitlisted,
                 e.waitlist_seq.unwrap_or(0),
                 e.created_at,
                 e.id.clone(),

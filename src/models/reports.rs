@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
+use crate::domain::EnrollmentStatus;
 use crate::schema::{centers, course_sessions, courses, enrollments};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +19,7 @@ pub enum GroupBy {
 pub struct StatusCount {
     pub key: String,
     pub label: String,
-    pub status: String,
+    pub status: EnrollmentStatus,
     pub n: i64,
 }
 
@@ -49,9 +50,9 @@ pub fn enrollment_counts(
                 .select(($($column,)+ enrollments::status, diesel::dsl::count_star()))
         };
     }
-    let rows: Vec<(String, String, String, i64)> = match group_by {
+    let rows: Vec<(String, String, EnrollmentStatus, i64)> = match group_by {
         GroupBy::Province => counts_by!(centers::province)
-            .load::<(String, String, i64)>(conn)?
+            .load::<(String, EnrollmentStatus, i64)>(conn)?
             .into_iter()
             .map(|(province, status, n)| (province.clone(), province, status, n))
             .collect(),

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 use crate::auth::tokens::{hash_refresh_token, new_refresh_token};
 use crate::db::{self, DbConn};
+use crate::domain::Role;
 use crate::models::users::{new_id, User};
 use crate::schema::{auth_sessions, refresh_tokens, users};
 
@@ -189,11 +190,7 @@ pub fn session_of_refresh(
 
 /// The current role of `user_id` if `session_id` is theirs and still live; checked on every
 /// authenticated request so logout, erasure and role changes take effect at once.
-pub fn live_role(
-    conn: &mut DbConn,
-    session_id: &str,
-    user_id: &str,
-) -> QueryResult<Option<String>> {
+pub fn live_role(conn: &mut DbConn, session_id: &str, user_id: &str) -> QueryResult<Option<Role>> {
     auth_sessions::table
         .inner_join(users::table)
         .filter(auth_sessions::id.eq(session_id))

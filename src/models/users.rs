@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::{Locale, Role};
 use crate::schema::users;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -14,8 +15,8 @@ pub struct User {
     pub email: Option<String>,
     pub password_hash: String,
     pub display_name: String,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub home_lat: Option<f64>,
     pub home_lon: Option<f64>,
     pub province: Option<String>,
@@ -35,8 +36,8 @@ pub struct NewUser {
     pub email: Option<String>,
     pub password_hash: String,
     pub display_name: String,
-    pub role: String,
-    pub locale: String,
+    pub role: Role,
+    pub locale: Locale,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -47,7 +48,7 @@ pub struct NewUser {
 #[diesel(table_name = users)]
 pub struct ProfileChanges {
     pub display_name: Option<String>,
-    pub locale: Option<String>,
+    pub locale: Option<Locale>,
     pub home_lat: Option<Option<f64>>,
     pub home_lon: Option<Option<f64>>,
     pub province: Option<Option<String>>,

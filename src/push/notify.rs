@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{offset_label, Locale};
+use crate::domain::{offset_label, EnrollmentStatus, Locale, SessionStatus};
 use crate::models::course_sessions::CourseSession;
 use crate::models::enrollments::Enrollment;
 use crate::models::notifications::{self, Notification};
@@ -45,11 +45,11 @@ fn session_facts(conn: &mut DbConn, session: &CourseSession) -> QueryResult<Sess
 
 /// The user's language and whether they want reminders.
 fn preferences(conn: &mut DbConn, user_id: &str) -> QueryResult<(Locale, bool)> {
-    let (locale, reminders): (String, bool) = users::table
+    let (locale, reminders): (Locale, bool) = users::table
         .find(user_id)
         .select((users::locale, users::reminders_enabled))
         .first(conn)?;
-    Ok((Locale::from_db(&locale), reminders))
+    Ok((locale, reminders))
 }
 
 struct Draft<'a> {
@@ -124,7 +124,7 @@ fn schedule_reminders(
     facts: &SessionFacts,
     (locale, wants_reminders): (Locale, bool),
 ) -> QueryResult<usize> {
-    if !wants_reminders || session.status != "scheduled" {
+    if !wants_reminders || session.status != SessionStatus::Scheduled {
         return Ok(0);
     }
     let now = db::now();
@@ -205,7 +205,9 @@ pub fn tell_promoted(
 fn live_enrollments(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<Enrollment>> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
-        .filter(enrollments::status.eq_any(["confirmed", "waitlisted"]))
+        .filter(
+            enrollments::status.eq_any([EnrollmentStatus::Confirmed, EnrollmentStatus::Waitlisted]),
+        )
         .select(Enrollment::as_select())
         .load(conn)
 }
@@ -247,7 +249,7 @@ pub fn tell_session_rescheduled(
     for enrollment in &people {
         cancel_reminders(conn, &enrollment.id)?;
         let preferences = preferences(conn, &enrollment.user_id)?;
-        if enrollment.status == "confirmed" {
+        if enrollment.status == EnrollmentStatus::Confirmed {
             schedule_reminders(conn, policy, enrollment, session, &facts, preferences)?;
         }
         write(

@@ -43,7 +43,7 @@ async fn audience(rig: &PushRig, n: usize) -> crate::helpers::Session {
                 &mut conn,
                 &p.user_id,
                 &format!("device-{i}"),
-                "android",
+                ocod::domain::Platform::Android,
                 None,
             )
             .unwrap();

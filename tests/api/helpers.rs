@@ -578,8 +578,8 @@ impl TestApp {
                         )),
                         password_hash: hash.clone(),
                         display_name: format!("ผู้เรียน {i}"),
-                        role: "resident".into(),
-                        locale: "th".into(),
+                        role: ocod::domain::Role::Resident,
+                        locale: ocod::domain::Locale::Th,
                         created_at: now,
                         updated_at: now,
                     };
@@ -630,7 +630,7 @@ impl TestApp {
                 .count() as i32;
             let waiting: Vec<_> = roster
                 .iter()
-                .filter(|e| e.enrollment.status == "waitlisted")
+                .filter(|e| e.enrollment.status == ocod::domain::EnrollmentStatus::Waitlisted)
                 .collect();
             if seated != session.seats_taken {
                 problems.push(format!(

@@ -1,0 +1,204 @@
+//! The closed sets of words OCOD stores and speaks: statuses, roles, platforms, audience
+//! kinds. Each is an enum stored as TEXT (so the schema holds the same words as before) and
+//! written in JSON as the same snake_case word; a misspelt status is a compile error.
+
+/// Declares an enum of words: `as_str`, `parse`, `ALL`, serde as the word, and diesel
+/// `ToSql`/`FromSql` as `Text` on every backend (SQLite, PostgreSQL and the run-time
+/// choice between them).
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $word:literal ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub enum $name { $( $(#[$vmeta])* $variant ),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The word stored and sent for this value.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $word ),+ }
+            }
+
+            /// The value for exactly this word (no trimming, no case folding).
+            pub fn parse(word: &str) -> Option<Self> {
+                match word { $( $word => Some($name::$variant), )+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let word = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&word).ok_or_else(|| {
+                    serde::de::Error::unknown_variant(&word, &[ $( $word ),+ ])
+                })
+            }
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let word = String::from_sql(bytes)?;
+                $name::parse(&word).ok_or_else(|| {
+                    format!(concat!("unknown ", stringify!($name), " {:?} in the database"), word)
+                        .into()
+                })
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Where a person stands in a course session.
+    pub enum EnrollmentStatus {
+        Confirmed => "confirmed",
+        Waitlisted => "waitlisted",
+        Cancelled => "cancelled",
+        Attended => "attended",
+        NoShow => "no_show",
+    }
+}
+
+impl EnrollmentStatus {
+    /// Holds a seat or a place in the queue (not cancelled, attendance not yet taken).
+    pub fn is_live(self) -> bool {
+        matches!(
+            self,
+            EnrollmentStatus::Confirmed | EnrollmentStatus::Waitlisted
+        )
+    }
+
+    /// What staff may record: attended or no-show.
+    pub fn is_attendance(self) -> bool {
+        matches!(self, EnrollmentStatus::Attended | EnrollmentStatus::NoShow)
+    }
+}
+
+text_enum! {
+    /// A course session's state. Only `scheduled` and `cancelled` are stored; `completed`
+    /// is what a scheduled session is once it has ended (see `CourseSession::status_at`).
+    pub enum SessionStatus {
+        Scheduled => "scheduled",
+        Cancelled => "cancelled",
+        Completed => "completed",
+    }
+}
+
+text_enum! {
+    /// Whether a center is open.
+    pub enum CenterStatus {
+        Active => "active",
+        UnderConstruction => "under_construction",
+        Closed => "closed",
+    }
+}
+
+text_enum! {
+    /// What a user may do. Admins can do everything staff can; staff only at their centers.
+    pub enum Role {
+        Resident => "resident",
+        Staff => "staff",
+        Admin => "admin",
+    }
+}
+
+text_enum! {
+    /// The language a person reads: Thai (the default) or English.
+    pub enum Locale {
+        Th => "th",
+        En => "en",
+    }
+}
+
+impl Default for Locale {
+    fn default() -> Self {
+        Locale::Th
+    }
+}
+
+text_enum! {
+    /// The kind of device an FCM token belongs to.
+    pub enum Platform {
+        Android => "android",
+        Ios => "ios",
+        Web => "web",
+    }
+}
+
+text_enum! {
+    /// Who a broadcast is for.
+    pub enum AudienceKind {
+        All => "all",
+        Province => "province",
+        Center => "center",
+        Course => "course",
+        Session => "session",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_parses_back_to_its_value() {
+        for s in EnrollmentStatus::ALL {
+            assert_eq!(EnrollmentStatus::parse(s.as_str()), Some(*s));
+        }
+        for s in CenterStatus::ALL {
+            assert_eq!(CenterStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(EnrollmentStatus::NoShow.as_str(), "no_show");
+        assert_eq!(
+            CenterStatus::UnderConstruction.as_str(),
+            "under_construction"
+        );
+        assert_eq!(Role::parse("Admin"), None, "words are exact");
+    }
+
+    #[test]
+    fn json_carries_the_word() {
+        assert_eq!(
+            serde_json::to_string(&EnrollmentStatus::NoShow).unwrap(),
+            "\"no_show\""
+        );
+        let role: Role = serde_json::from_str("\"staff\"").unwrap();
+        assert_eq!(role, Role::Staff);
+        assert!(serde_json::from_str::<Role>("\"root\"").is_err());
+    }
+}
