@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod import;
 pub mod maintenance;
 pub mod models;
+pub mod ops;
 pub mod privacy;
 pub mod push;
 pub mod routes;

@@ -10,7 +10,8 @@ use diesel::prelude::*;
 use crate::db::{self, DbConn};
 use crate::domain::{EnrollmentStatus, Role};
 use crate::models::course_sessions;
-use crate::models::enrollments::{self, Enrollment};
+use crate::models::enrollments::Enrollment;
+use crate::models::seats;
 use crate::push::notify::{self, PushPolicy};
 use crate::schema::{
     auth_sessions, center_staff, course_sessions as sessions_t, devices,
@@ -55,7 +56,7 @@ pub fn erase_account(
             .select(Enrollment::as_select())
             .load(conn)?;
         for enrollment in upcoming {
-            if let Ok(cancelled) = enrollments::cancel_own(conn, &enrollment.id, user_id)? {
+            if let Ok(cancelled) = seats::give_up(conn, &enrollment.id, Some(user_id))? {
                 erased.enrollments_cancelled += 1;
                 if let Some(session) = course_sessions::find(conn, &enrollment.session_id)? {
                     notify::tell_promoted(conn, policy, &cancelled.promoted, &session)?;

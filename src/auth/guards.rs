@@ -22,6 +22,16 @@ pub struct AuthUser {
     pub session_id: String,
 }
 
+impl AuthUser {
+    /// The caller as the operations see them.
+    pub fn actor(&self) -> crate::ops::Actor {
+        crate::ops::Actor {
+            id: self.id.clone(),
+            role: self.role,
+        }
+    }
+}
+
 /// A caller with the staff or admin role (what staff may touch is checked per center).
 #[derive(Debug, Clone)]
 pub struct StaffUser(pub AuthUser);

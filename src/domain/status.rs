@@ -139,15 +139,11 @@ text_enum! {
 
 text_enum! {
     /// The language a person reads: Thai (the default) or English.
+    #[derive(Default)]
     pub enum Locale {
+        #[default]
         Th => "th",
         En => "en",
-    }
-}
-
-impl Default for Locale {
-    fn default() -> Self {
-        Locale::Th
     }
 }
 

@@ -11,6 +11,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
 use crate::models::audit;
 use crate::models::users::{self, UserFilter};
+use crate::ops;
 
 use super::views::UserView;
 use super::with_db;
@@ -68,24 +69,11 @@ pub async fn update_user(
     let target = path.into_inner();
     let role =
         Role::parse(body.role.trim()).ok_or_else(|| ApiError::field("role", "invalid_role"))?;
-    if target == admin.id {
-        // An admin demoting themselves could leave the network with no admin at all.
-        return Err(ApiError::Conflict("cannot_change_own_role"));
-    }
-    let admin_id = admin.id.clone();
+    let actor = admin.actor();
     let updated = with_db(&pool, move |conn| {
-        let updated = users::set_role(conn, &target, role.as_str())?.ok_or(ApiError::NotFound)?;
-        audit::record(
-            conn,
-            &admin_id,
-            &format!("role_set_{}", role.as_str()),
-            Some(&updated.id),
-            None,
-        )?;
-        Ok(updated)
+        ops::accounts::set_role(conn, &actor, &target, role)
     })
     .await?;
-    tracing::info!(admin = %admin.id, user = %updated.id, role = role.as_str(), "role changed");
     Ok(HttpResponse::Ok().json(UserView::from(updated)))
 }
 

@@ -4,29 +4,22 @@
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{AdminUser, AuthUser, StaffUser};
+use crate::auth::{AdminUser, StaffUser};
 use crate::config::Settings;
-use crate::db::{self, DbConn, DbPool};
-use crate::domain::{find_province, Role};
+use crate::db::DbPool;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
-use crate::models::broadcasts::{self, Audience, Broadcast, Stats};
-use crate::models::users::new_id;
-use crate::models::{audit, course_sessions, courses};
-use crate::schema::centers;
+use crate::models::broadcasts::{self, Broadcast, Stats};
+use crate::ops::{
+    self,
+    broadcasts::{AudienceInput, NewBroadcast},
+};
 
 use super::auth::accept;
-use super::params::{ensure_manages, parse_time, required_text};
+use super::params::{parse_time, required_text};
 use super::views::rfc3339;
 use super::with_db;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AudienceInput {
-    kind: String,
-    value: Option<String>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,60 +43,6 @@ pub struct CreateBroadcastRequest {
     send_at: Option<String>,
 }
 
-/// Parses the audience and checks that what it names exists and that `user` may reach it:
-/// admins anyone; staff only a session at a center of theirs.
-fn resolve_audience(
-    conn: &mut DbConn,
-    user: &AuthUser,
-    input: &AudienceInput,
-) -> Result<Audience, ApiError> {
-    let value = input
-        .value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty());
-    let missing = || ApiError::field("audience.value", "required");
-    let unknown = || ApiError::field("audience.value", "not_found");
-    let audience = match input.kind.trim() {
-        "all" => Audience::All,
-        "province" => Audience::Province(
-            find_province(value.ok_or_else(missing)?)
-                .ok_or_else(|| ApiError::field("audience.value", "unknown_province"))?
-                .name_th
-                .to_string(),
-        ),
-        "center" => {
-            use diesel::prelude::*;
-            let id = value.ok_or_else(missing)?;
-            let found: i64 = centers::table
-                .filter(centers::id.eq(id))
-                .count()
-                .get_result(conn)?;
-            if found == 0 {
-                return Err(unknown());
-            }
-            Audience::Center(id.to_string())
-        }
-        "course" => {
-            let id = value.ok_or_else(missing)?;
-            courses::find(conn, id)?.ok_or_else(unknown)?;
-            Audience::Course(id.to_string())
-        }
-        "session" => {
-            let id = value.ok_or_else(missing)?;
-            let session = course_sessions::find(conn, id)?.ok_or_else(unknown)?;
-            ensure_manages(conn, user, &session.center_id)?;
-            Audience::Session(id.to_string())
-        }
-        _ => return Err(ApiError::field("audience.kind", "invalid_value")),
-    };
-    if user.role != Role::Admin && !matches!(audience, Audience::Session(_)) {
-        // Staff reach the people of their own sessions, nobody else.
-        return Err(ApiError::Forbidden);
-    }
-    Ok(audience)
-}
-
 #[derive(Debug, Serialize)]
 struct PreviewView {
     users: i64,
@@ -116,9 +55,9 @@ pub async fn preview_broadcast(
     pool: web::Data<DbPool>,
     JsonBody(body): JsonBody<PreviewRequest>,
 ) -> ApiResult<HttpResponse> {
+    let actor = user.actor();
     let (users, devices) = with_db(&pool, move |conn| {
-        let audience = resolve_audience(conn, &user, &body.audience)?;
-        Ok(broadcasts::preview(conn, &audience)?)
+        ops::broadcasts::preview(conn, &actor, &body.audience)
     })
     .await?;
     Ok(HttpResponse::Ok().json(PreviewView { users, devices }))
@@ -175,44 +114,21 @@ pub async fn create_broadcast(
     else {
         return Err(ApiError::Validation(errors));
     };
-    let now = db::now();
     // A time in the past means now.
-    let send_at = send_at.flatten().unwrap_or(now).max(now);
+    let send_at = send_at.flatten();
+    let new = NewBroadcast {
+        audience: body.audience,
+        title_th,
+        title_en,
+        body_th,
+        body_en,
+        send_at,
+    };
     let per_day = settings.limits.broadcasts_per_day;
-    let created = with_db(&pool, move |conn| db::write_transaction(conn, |conn| {
-        let audience = resolve_audience(conn, &user, &body.audience)?;
-        if let Some(allowed) = broadcasts::next_allowed(conn, &user.id, per_day, now)? {
-            return Err(ApiError::TooManyRequests {
-                code: "broadcast_limit_reached",
-                retry_after_secs: (allowed - now).num_seconds().max(1) as u64,
-            });
-        }
-        let broadcast = Broadcast {
-            id: new_id(),
-            created_by: user.id.clone(),
-            audience_kind: audience.kind(),
-            audience_value: audience.value().map(str::to_string),
-            title_th,
-            title_en,
-            body_th,
-            body_en,
-            send_at,
-            status: "scheduled".into(),
-            expanded_until: None,
-            targeted_users: 0,
-            created_at: now,
-            finished_at: None,
-        };
-        broadcasts::insert(conn, &broadcast)?;
-        let center = match &audience {
-            Audience::Session(id) => course_sessions::find(conn, id)?.map(|s| s.center_id),
-            Audience::Center(id) => Some(id.clone()),
-            _ => None,
-        };
-        audit::record(conn, &user.id, "broadcast_created", Some(&broadcast.id), center.as_deref())?;
-        tracing::info!(broadcast = %broadcast.id, by = %user.id, audience = %audience.kind(), "broadcast created");
-        Ok(broadcast)
-    }))
+    let actor = user.actor();
+    let created = with_db(&pool, move |conn| {
+        ops::broadcasts::create(conn, &actor, per_day, new)
+    })
     .await?;
     Ok(HttpResponse::Created().json(view(created, None)))
 }
@@ -261,17 +177,11 @@ pub async fn cancel_broadcast(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
-    let (broadcast, cancelled) = with_db(&pool, move |conn| {
-        let outcome = broadcasts::cancel(conn, &id)?.ok_or(ApiError::NotFound)?;
-        if outcome.1 {
-            audit::record(conn, &admin.id, "broadcast_cancelled", Some(&id), None)?;
-        }
-        Ok(outcome)
+    let actor = admin.actor();
+    let broadcast = with_db(&pool, move |conn| {
+        ops::broadcasts::cancel(conn, &actor, &id)
     })
     .await?;
-    if !cancelled {
-        return Err(ApiError::Conflict("broadcast_already_sent"));
-    }
     Ok(HttpResponse::Ok().json(view(broadcast, None)))
 }
 

@@ -16,9 +16,9 @@ use crate::domain::{find_province, CenterStatus, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::page_limit;
-use crate::models::audit;
-use crate::models::centers::{self, AssignOutcome, Center, CenterChanges, DeleteOutcome};
+use crate::models::centers::{self, Center, CenterChanges};
 use crate::models::users::new_id;
+use crate::ops::{self, centers::Assigned};
 
 use super::auth::accept;
 use super::params::{optional_text, parse_near, required_text};
@@ -351,22 +351,9 @@ pub async fn create_center(
 ) -> ApiResult<HttpResponse> {
     let new_center = validate_new_center(body).map_err(ApiError::Validation)?;
     let directory = Arc::clone(&directory);
+    let actor = admin.actor();
     let center = with_db(&pool, move |conn| {
-        centers::insert_many(conn, std::slice::from_ref(&new_center)).map_err(|e| {
-            match ApiError::from(e) {
-                ApiError::Conflict(_) => ApiError::Conflict("center_code_taken"),
-                other => other,
-            }
-        })?;
-        directory.reload(conn)?;
-        audit::record(
-            conn,
-            &admin.id,
-            "center_created",
-            Some(&new_center.id),
-            Some(&new_center.id),
-        )?;
-        centers::find(conn, &new_center.id)?.ok_or(ApiError::NotFound)
+        ops::centers::create(conn, &directory, &actor, new_center)
     })
     .await?;
     Ok(HttpResponse::Created().json(CenterView::new(&center, None)))
@@ -462,21 +449,9 @@ pub async fn update_center(
     }
     let id = path.into_inner();
     let directory = Arc::clone(&directory);
+    let actor = admin.actor();
     let center = with_db(&pool, move |conn| {
-        let updated = centers::update(conn, &id, changes).map_err(|e| match ApiError::from(e) {
-            ApiError::Conflict(_) => ApiError::Conflict("center_code_taken"),
-            other => other,
-        })?;
-        directory.reload(conn)?;
-        let updated = updated.ok_or(ApiError::NotFound)?;
-        audit::record(
-            conn,
-            &admin.id,
-            "center_updated",
-            Some(&updated.id),
-            Some(&updated.id),
-        )?;
-        Ok(updated)
+        ops::centers::update(conn, &directory, &actor, &id, changes)
     })
     .await?;
     Ok(HttpResponse::Ok().json(CenterView::new(&center, None)))
@@ -492,14 +467,9 @@ pub async fn delete_center(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let directory = Arc::clone(&directory);
-    with_db(&pool, move |conn| match centers::delete(conn, &id)? {
-        DeleteOutcome::Deleted => {
-            directory.reload(conn)?;
-            audit::record(conn, &admin.id, "center_deleted", Some(&id), Some(&id))?;
-            Ok(())
-        }
-        DeleteOutcome::NotFound => Err(ApiError::NotFound),
-        DeleteOutcome::HasSessions => Err(ApiError::Conflict("center_has_sessions")),
+    let actor = admin.actor();
+    with_db(&pool, move |conn| {
+        ops::centers::delete(conn, &directory, &actor, &id)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -512,26 +482,16 @@ pub async fn assign_staff(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
-    let outcome = with_db(&pool, move |conn| {
-        let outcome = centers::assign_staff(conn, &center_id, &user_id)?;
-        if outcome == AssignOutcome::Assigned {
-            audit::record(
-                conn,
-                &admin.id,
-                "staff_assigned",
-                Some(&user_id),
-                Some(&center_id),
-            )?;
-        }
-        Ok(outcome)
+    let actor = admin.actor();
+    let assigned = with_db(&pool, move |conn| {
+        ops::centers::assign_staff(conn, &actor, &center_id, &user_id)
     })
     .await?;
-    match outcome {
-        AssignOutcome::Assigned => Ok(HttpResponse::Created().json(json!({ "assigned": true }))),
-        AssignOutcome::AlreadyAssigned => Ok(HttpResponse::Ok().json(json!({ "assigned": true }))),
-        AssignOutcome::NoSuchCenter | AssignOutcome::NoSuchUser => Err(ApiError::NotFound),
-        AssignOutcome::NotStaff => Err(ApiError::Conflict("user_not_staff")),
-    }
+    let body = json!({ "assigned": true });
+    Ok(match assigned {
+        Assigned::New => HttpResponse::Created().json(body),
+        Assigned::Already => HttpResponse::Ok().json(body),
+    })
 }
 
 /// `DELETE /centers/{id}/staff/{user_id}`
@@ -541,23 +501,10 @@ pub async fn unassign_staff(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
-    let removed = with_db(&pool, move |conn| {
-        let removed = centers::unassign_staff(conn, &center_id, &user_id)?;
-        if removed {
-            audit::record(
-                conn,
-                &admin.id,
-                "staff_unassigned",
-                Some(&user_id),
-                Some(&center_id),
-            )?;
-        }
-        Ok(removed)
+    let actor = admin.actor();
+    with_db(&pool, move |conn| {
+        ops::centers::unassign_staff(conn, &actor, &center_id, &user_id)
     })
     .await?;
-    if removed {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound)
-    }
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -8,9 +8,9 @@ use crate::db::{self, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
-use crate::models::audit;
 use crate::models::courses::{self, Course, CourseChanges, CourseFilter};
 use crate::models::users::new_id;
+use crate::ops;
 
 use super::auth::accept;
 use super::params::required_text;
@@ -169,10 +169,9 @@ pub async fn create_course(
         created_at: now,
         updated_at: now,
     };
+    let actor = admin.actor();
     let course = with_db(&pool, move |conn| {
-        courses::insert_many(conn, std::slice::from_ref(&course))?;
-        audit::record(conn, &admin.id, "course_created", Some(&course.id), None)?;
-        Ok(course)
+        ops::courses::create(conn, &actor, course)
     })
     .await?;
     Ok(HttpResponse::Created().json(CourseView::from(&course)))
@@ -233,10 +232,9 @@ pub async fn update_course(
         return Err(ApiError::Validation(errors));
     }
     let id = path.into_inner();
+    let actor = admin.actor();
     let course = with_db(&pool, move |conn| {
-        let course = courses::update(conn, &id, changes)?.ok_or(ApiError::NotFound)?;
-        audit::record(conn, &admin.id, "course_updated", Some(&course.id), None)?;
-        Ok(course)
+        ops::courses::update(conn, &actor, &id, changes)
     })
     .await?;
     Ok(HttpResponse::Ok().json(CourseView::from(&course)))

@@ -12,14 +12,13 @@ use crate::domain::{EnrollmentStatus, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
-use crate::models::enrollments::{
-    self, AttendanceRefusal, CancelRefusal, EnrollRefusal, Enrollment,
+use crate::models::{enrollments, seats};
+use crate::ops::{
+    self,
+    enrollments::{EnrollOutcome, Retry},
 };
-use crate::models::idempotency::{self, Earlier};
-use crate::models::{audit, course_sessions};
-use crate::push::notify::{self, PushPolicy};
+use crate::push::notify::PushPolicy;
 
-use super::params::ensure_manages;
 use super::sessions::session_views;
 use super::views::{rfc3339, EnrollmentView, SessionView};
 use super::with_db;
@@ -76,70 +75,30 @@ pub async fn enroll(
         hasher.update(body.trim_ascii());
         format!("{:x}", hasher.finalize())
     };
-    let (user_id, replay_key, replay_fingerprint) =
-        (user.id.clone(), key.clone(), fingerprint.clone());
-    let answer = with_db(&pool, move |conn| {
-        db::write_transaction(conn, |conn| {
-            if let Some(key) = &key {
-                match idempotency::lookup(conn, &user.id, key, &fingerprint)? {
-                    Earlier::Answer { status, body } => return Ok((status, body, true)),
-                    Earlier::OtherRequest => {
-                        return Err(ApiError::UnprocessableEntity("idempotency_key_reused"))
-                    }
-                    Earlier::None => {}
-                }
-            }
-            let enrolled =
-                enrollments::enroll(conn, &session_id, &user.id, &limits)?.map_err(|refusal| {
-                    match refusal {
-                        EnrollRefusal::SessionNotFound => ApiError::NotFound,
-                        EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
-                        EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
-                        EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
-                        EnrollRefusal::TooManyUpcoming => {
-                            ApiError::Conflict("enrollment_limit_reached")
-                        }
-                        EnrollRefusal::TooManyWaitlisted => {
-                            ApiError::Conflict("waitlist_limit_reached")
-                        }
-                    }
-                })?;
-            if enrolled.enrollment.status == EnrollmentStatus::Confirmed {
-                notify::plan_reminders(conn, &policy, &enrolled.enrollment, &enrolled.session)?;
-            }
-            let body = serde_json::to_string(&EnrollmentView::new(
-                &enrolled.enrollment,
-                enrolled.waitlist_position,
-            ))
-            .map_err(anyhow::Error::from)?;
-            if let Some(key) = &key {
-                idempotency::store(conn, &user.id, key, &fingerprint, 201, &body)?;
-            }
-            Ok((201, body, false))
-        })
+    let retry = key.map(|key| Retry { key, fingerprint });
+    let actor = user.actor();
+    let outcome = with_db(&pool, move |conn| {
+        ops::enrollments::enroll_self(
+            conn,
+            &policy,
+            &limits,
+            &actor,
+            &session_id,
+            retry.as_ref(),
+            |enrolled| {
+                serde_json::to_string(&EnrollmentView::new(
+                    &enrolled.enrollment,
+                    enrolled.waitlist_position,
+                ))
+                .map_err(|e| ApiError::Internal(e.into()))
+            },
+        )
     })
-    .await;
-    // Two tries with one key racing on PostgreSQL: the loser finds the person enrolled;
-    // by now the winner's answer is stored, so replay it.
-    let answer = match (answer, replay_key) {
-        (Err(ApiError::Conflict("already_enrolled")), Some(key)) => {
-            let earlier = with_db(&pool, move |conn| {
-                Ok(idempotency::lookup(
-                    conn,
-                    &user_id,
-                    &key,
-                    &replay_fingerprint,
-                )?)
-            })
-            .await?;
-            match earlier {
-                Earlier::Answer { status, body } => Ok((status, body, true)),
-                _ => Err(ApiError::Conflict("already_enrolled")),
-            }
-        }
-        (other, _) => other,
+    .await?;
+    let (status, body, replayed) = match outcome {
+        EnrollOutcome::Enrolled { status, body } => (status, body, false),
+        EnrollOutcome::Replayed { status, body } => (status, body, true),
     };
-    let (status, body, replayed) = answer?;
     let mut response = HttpResponse::build(
         actix_web::http::StatusCode::from_u16(status).map_err(anyhow::Error::from)?,
     );
@@ -203,9 +162,9 @@ pub async fn list_my_enrollments(
         let mut items = Vec::with_capacity(rows.len());
         for ((enrollment, _), session) in rows.into_iter().zip(views) {
             let position = match enrollment.waitlist_seq {
-                Some(seq) if enrollment.status == EnrollmentStatus::Waitlisted => Some(
-                    enrollments::waitlist_position(conn, &enrollment.session_id, seq)?,
-                ),
+                Some(seq) if enrollment.status == EnrollmentStatus::Waitlisted => {
+                    Some(seats::waitlist_position(conn, &enrollment.session_id, seq)?)
+                }
                 _ => None,
             };
             items.push(MyEnrollment {
@@ -227,25 +186,12 @@ pub async fn cancel_my_enrollment(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    let actor = user.actor();
     let cancelled = with_db(&pool, move |conn| {
-        db::write_transaction(conn, |conn| {
-            let cancelled =
-                enrollments::cancel_own(conn, &id, &user.id)?.map_err(|refusal| match refusal {
-                    CancelRefusal::NotFound => ApiError::NotFound,
-                    CancelRefusal::AlreadyCancelled => ApiError::Conflict("enrollment_cancelled"),
-                    CancelRefusal::Closed => ApiError::Conflict("enrollment_closed"),
-                })?;
-            notify::cancel_reminders(conn, &cancelled.enrollment.id)?;
-            if !cancelled.promoted.is_empty() {
-                let session = course_sessions::find(conn, &cancelled.enrollment.session_id)?
-                    .ok_or(ApiError::NotFound)?;
-                notify::tell_promoted(conn, &policy, &cancelled.promoted, &session)?;
-            }
-            Ok(cancelled)
-        })
+        ops::enrollments::cancel_own(conn, &policy, &actor, &id)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(EnrollmentView::new(&cancelled.enrollment, None)))
+    Ok(HttpResponse::Ok().json(EnrollmentView::new(&cancelled, None)))
 }
 
 #[derive(Debug, Serialize)]
@@ -282,9 +228,9 @@ pub async fn list_session_enrollments(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")));
     let session_id = path.into_inner();
+    let actor = user.actor();
     let (session_id, lines) = with_db(&pool, move |conn| {
-        let session = course_sessions::find(conn, &session_id)?.ok_or(ApiError::NotFound)?;
-        ensure_manages(conn, &user, &session.center_id)?;
+        let session = ops::course_sessions::find_managed(conn, &actor, &session_id)?;
         let mut position = 0;
         let lines: Vec<RosterLine> = enrollments::roster(conn, &session.id)?
             .into_iter()
@@ -384,25 +330,9 @@ pub async fn update_enrollment(
         _ => return Err(ApiError::field("status", "invalid_value")),
     };
     let id = path.into_inner();
-    let updated: Enrollment = with_db(&pool, move |conn| {
-        let enrollment = enrollments::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-        let session =
-            course_sessions::find(conn, &enrollment.session_id)?.ok_or(ApiError::NotFound)?;
-        ensure_manages(conn, &user, &session.center_id)?;
-        let marked =
-            enrollments::mark_attendance(conn, &id, status)?.map_err(|refusal| match refusal {
-                AttendanceRefusal::NotFound => ApiError::NotFound,
-                AttendanceRefusal::NotConfirmed => ApiError::Conflict("enrollment_not_confirmed"),
-                AttendanceRefusal::SessionCancelled => ApiError::Conflict("session_not_scheduled"),
-            })?;
-        audit::record(
-            conn,
-            &user.id,
-            &format!("attendance_{status}"),
-            Some(&marked.id),
-            Some(&session.center_id),
-        )?;
-        Ok(marked)
+    let actor = user.actor();
+    let updated = with_db(&pool, move |conn| {
+        ops::enrollments::mark_attendance(conn, &actor, &id, status)
     })
     .await?;
     Ok(HttpResponse::Ok().json(EnrollmentView::new(&updated, None)))

@@ -1,12 +1,10 @@
-//! Parsing shared by several handlers: times, locations, and who may manage a center.
+//! Parsing shared by several handlers: times, locations and texts.
 
 use chrono::{DateTime, NaiveDateTime};
 
-use crate::auth::AuthUser;
-use crate::db::{self, DbConn};
-use crate::domain::{Coordinates, Role};
+use crate::db;
+use crate::domain::Coordinates;
 use crate::error::{ApiError, FieldError};
-use crate::models::centers;
 
 /// Largest search radius, in kilometres.
 pub const MAX_RADIUS_KM: f64 = 100.0;
@@ -50,15 +48,6 @@ pub fn parse_near(
         return Err(ApiError::field("radius_km", "out_of_range"));
     }
     Ok(Some((origin, radius)))
-}
-
-/// Admins manage every center; staff only the centers they are assigned to.
-pub fn ensure_manages(conn: &mut DbConn, user: &AuthUser, center_id: &str) -> Result<(), ApiError> {
-    match user.role {
-        Role::Admin => Ok(()),
-        Role::Staff if centers::is_staff_of(conn, &user.id, center_id)? => Ok(()),
-        _ => Err(ApiError::Forbidden),
-    }
 }
 
 /// A trimmed text of 1..=`max` characters without control characters.

@@ -13,25 +13,22 @@ use serde::Deserialize;
 use crate::auth::StaffUser;
 use crate::db::{self, DbConn, DbPool};
 use crate::directory::CenterDirectory;
-use crate::domain::{CenterStatus, SessionStatus};
+use crate::domain::SessionStatus;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{page_limit, Page};
-use crate::models::audit;
-use crate::models::course_sessions::{
-    self, ChangeRefusal, CourseSession, SessionChange, SessionFilter,
-};
-use crate::models::users::new_id;
+use crate::models::course_sessions::{self, CourseSession, SessionChange, SessionFilter};
 use crate::models::{centers, courses};
-use crate::push::notify::{self, PushPolicy};
+use crate::ops::{
+    self,
+    course_sessions::{check_times, parse_capacity, NewSession},
+};
+use crate::push::notify::PushPolicy;
 
 use super::auth::accept;
-use super::params::{ensure_manages, optional_text, parse_near, parse_time};
+use super::params::{optional_text, parse_near, parse_time};
 use super::views::SessionView;
 use super::with_db;
-
-/// Largest number of seats a session may have.
-pub const MAX_CAPACITY: i32 = 500;
 
 /// Turns sessions into views, loading their courses and centers in two queries.
 pub fn session_views(
@@ -204,26 +201,6 @@ pub struct CreateSessionRequest {
     room: Option<String>,
 }
 
-fn parse_capacity(capacity: i32) -> Result<i32, &'static str> {
-    if (1..=MAX_CAPACITY).contains(&capacity) {
-        Ok(capacity)
-    } else {
-        Err("out_of_range")
-    }
-}
-
-/// Start and end of a session: the start in the future, the end after it, at most a week.
-fn check_times(starts_at: NaiveDateTime, ends_at: NaiveDateTime, errors: &mut Vec<FieldError>) {
-    if starts_at <= db::now() {
-        errors.push(FieldError::new("starts_at", "must_be_in_future"));
-    }
-    if ends_at <= starts_at {
-        errors.push(FieldError::new("ends_at", "ends_before_start"));
-    } else if ends_at - starts_at > chrono::Duration::days(7) {
-        errors.push(FieldError::new("ends_at", "out_of_range"));
-    }
-}
-
 /// `POST /centers/{id}/sessions`
 pub async fn create_session(
     StaffUser(user): StaffUser,
@@ -259,40 +236,17 @@ pub async fn create_session(
     ) else {
         return Err(ApiError::Validation(errors));
     };
+    let new = NewSession {
+        course_id: body.course_id,
+        starts_at,
+        ends_at,
+        capacity,
+        instructor,
+        room,
+    };
+    let actor = user.actor();
     let view = with_db(&pool, move |conn| {
-        let center = centers::find(conn, &center_id)?.ok_or(ApiError::NotFound)?;
-        ensure_manages(conn, &user, &center.id)?;
-        if center.status != CenterStatus::Active {
-            return Err(ApiError::Conflict("center_not_active"));
-        }
-        if courses::find(conn, &body.course_id)?.is_none() {
-            return Err(ApiError::field("course_id", "unknown_course"));
-        }
-        let now = db::now();
-        let session = CourseSession {
-            id: new_id(),
-            center_id: center.id,
-            course_id: body.course_id,
-            starts_at,
-            ends_at,
-            capacity,
-            seats_taken: 0,
-            waitlist_count: 0,
-            waitlist_seq: 0,
-            instructor,
-            room,
-            status: SessionStatus::Scheduled,
-            created_at: now,
-            updated_at: now,
-        };
-        course_sessions::insert(conn, &session)?;
-        audit::record(
-            conn,
-            &user.id,
-            "session_created",
-            Some(&session.id),
-            Some(&session.center_id),
-        )?;
+        let session = ops::course_sessions::create(conn, &actor, &center_id, new)?;
         session_view(conn, &session)
     })
     .await?;
@@ -312,15 +266,6 @@ pub struct UpdateSessionRequest {
     instructor: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::me::nullable")]
     room: Option<Option<String>>,
-}
-
-fn refusal_error(refusal: ChangeRefusal) -> ApiError {
-    match refusal {
-        ChangeRefusal::NotFound => ApiError::NotFound,
-        ChangeRefusal::NotScheduled => ApiError::Conflict("session_not_scheduled"),
-        ChangeRefusal::EndsBeforeStart => ApiError::field("ends_at", "ends_before_start"),
-        ChangeRefusal::CapacityBelowSeatsTaken => ApiError::Conflict("capacity_below_seats_taken"),
-    }
 }
 
 /// `PATCH /sessions/{id}`: reschedule, resize (never below the seats taken; added seats
@@ -360,24 +305,10 @@ pub async fn update_session(
         return Err(ApiError::Validation(errors));
     }
     let id = path.into_inner();
+    let actor = user.actor();
     let view = with_db(&pool, move |conn| {
-        let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-        ensure_manages(conn, &user, &session.center_id)?;
-        db::write_transaction(conn, |conn| {
-            let changed = course_sessions::change(conn, &id, change)?.map_err(refusal_error)?;
-            notify::tell_promoted(conn, &policy, &changed.promoted, &changed.session)?;
-            if changed.rescheduled {
-                notify::tell_session_rescheduled(conn, &policy, &changed.session)?;
-            }
-            audit::record(
-                conn,
-                &user.id,
-                "session_updated",
-                Some(&changed.session.id),
-                Some(&changed.session.center_id),
-            )?;
-            session_view(conn, &changed.session)
-        })
+        let session = ops::course_sessions::update(conn, &policy, &actor, &id, change)?;
+        session_view(conn, &session)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -390,23 +321,10 @@ pub async fn cancel_session(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    let actor = user.actor();
     let view = with_db(&pool, move |conn| {
-        let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-        ensure_manages(conn, &user, &session.center_id)?;
-        db::write_transaction(conn, |conn| {
-            let cancelled = course_sessions::cancel(conn, &id)?
-                .ok_or(ApiError::NotFound)?
-                .map_err(refusal_error)?;
-            notify::tell_session_cancelled(conn, &cancelled)?;
-            audit::record(
-                conn,
-                &user.id,
-                "session_cancelled",
-                Some(&cancelled.id),
-                Some(&cancelled.center_id),
-            )?;
-            session_view(conn, &cancelled)
-        })
+        let session = ops::course_sessions::cancel(conn, &actor, &id)?;
+        session_view(conn, &session)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

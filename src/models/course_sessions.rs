@@ -1,9 +1,5 @@
-//! Course sessions: a course held at a center at a time, with a capacity.
-//!
-//! Locking rule: every change to a session's seats or enrollments first updates the
-//! session row (`lock_session`), so on PostgreSQL all such changes to one session are
-//! serialised in the same order and cannot deadlock; SQLite's immediate transactions
-//! serialise them anyway.
+//! Course sessions: a course held at a center at a time, with a capacity. Seats and the
+//! waitlist are `models::seats`; this module knows only the session row.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -72,8 +68,9 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CourseSession>> {
         .optional()
 }
 
-/// Takes the session's row lock for the rest of the transaction (see the module notes).
-pub fn lock_session(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+/// Takes the session's row lock for the rest of the transaction (the locking rule is in
+/// `models::seats`). `false` if there is no such session.
+pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     let touched = diesel::update(course_sessions::table.find(id))
         .set(course_sessions::updated_at.eq(db::now()))
         .execute(conn)?;
@@ -170,22 +167,22 @@ struct SessionUpdate {
     updated_at: NaiveDateTime,
 }
 
-/// What a change did: the session after it, whether its time moved, and who was promoted
-/// from the waitlist by added capacity.
+/// What a change did: the session after it, and whether its time moved.
 #[derive(Debug)]
 pub struct Changed {
     pub session: CourseSession,
     pub rescheduled: bool,
-    pub promoted: Vec<crate::models::enrollments::Enrollment>,
 }
 
+/// Changes a scheduled session's times, capacity, instructor or room. Seats added by a
+/// larger capacity are filled from the waitlist by the caller (`seats::promote_waitlist_heads`).
 pub fn change(
     conn: &mut DbConn,
     id: &str,
     change: SessionChange,
 ) -> QueryResult<Result<Changed, ChangeRefusal>> {
     db::write_transaction(conn, |conn| {
-        if !lock_session(conn, id)? {
+        if !lock(conn, id)? {
             return Ok(Err(ChangeRefusal::NotFound));
         }
         let Some(current) = find(conn, id)? else {
@@ -213,12 +210,10 @@ pub fn change(
                 updated_at: db::now(),
             })
             .execute(conn)?;
-        let promoted = crate::models::enrollments::promote_waitlist_heads(conn, id)?;
         let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
         Ok(Ok(Changed {
             session,
             rescheduled,
-            promoted,
         }))
     })
 }
@@ -230,7 +225,7 @@ pub fn cancel(
     id: &str,
 ) -> QueryResult<Option<Result<CourseSession, ChangeRefusal>>> {
     db::write_transaction(conn, |conn| {
-        if !lock_session(conn, id)? {
+        if !lock(conn, id)? {
             return Ok(None);
         }
         let updated = diesel::update(

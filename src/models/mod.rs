@@ -11,5 +11,6 @@ pub mod idempotency;
 pub mod login_throttle;
 pub mod notifications;
 pub mod reports;
+pub mod seats;
 pub mod sessions;
 pub mod users;

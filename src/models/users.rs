@@ -164,7 +164,7 @@ pub fn update_profile(
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
-pub fn set_role(conn: &mut DbConn, id: &str, role: &str) -> QueryResult<Option<User>> {
+pub fn set_role(conn: &mut DbConn, id: &str, role: Role) -> QueryResult<Option<User>> {
     let changed = diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(db::now())))
         .execute(conn)?;

@@ -1,0 +1,331 @@
+//! Seats: the one place that takes, counts and gives up seats in a course session and
+//! moves its waitlist. A session is confirmed while seats last, then a FIFO waitlist whose
+//! head is promoted, in the same transaction, whenever a seat frees up (a cancellation, a
+//! seat given up at the desk, more capacity, an erasure).
+//!
+//! Locking rule: every change to a session's seats or enrollments first takes the
+//! session's row lock (`course_sessions::lock`), after the person's (`users::lock`) where
+//! both are needed, so on PostgreSQL such changes to one session are serialised in one
+//! order and cannot deadlock; SQLite's immediate transactions serialise them anyway.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::config::Limits;
+use crate::db::{self, DbConn};
+use crate::domain::{EnrollmentStatus, SessionStatus};
+use crate::models::course_sessions::{self, CourseSession};
+use crate::models::enrollments::{self as enrollment_rows, Enrollment};
+use crate::models::users::{self, new_id};
+use crate::schema::{course_sessions as sessions_t, enrollments};
+
+/// Why an enrollment was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EnrollRefusal {
+    SessionNotFound,
+    /// Cancelled or completed.
+    SessionNotOpen,
+    SessionStarted,
+    AlreadyEnrolled,
+    /// The person already holds as many upcoming seats as one may.
+    TooManyUpcoming,
+    /// The person already waits on as many waitlists as one may.
+    TooManyWaitlisted,
+}
+
+/// A new enrollment and, if waitlisted, its place in the queue (1 = next).
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub enrollment: Enrollment,
+    pub waitlist_position: Option<i64>,
+    /// The session as read under its lock (seat counts from before this enrollment).
+    pub session: CourseSession,
+}
+
+/// Enrolls `user_id` in `session_id`: confirmed if a seat is free, waitlisted otherwise.
+pub fn take(
+    conn: &mut DbConn,
+    session_id: &str,
+    user_id: &str,
+    limits: &Limits,
+) -> QueryResult<Result<Enrolled, EnrollRefusal>> {
+    let result = db::write_transaction(conn, |conn| {
+        let now = db::now();
+        // Two enrollments at once in different sessions must not both slip under the
+        // limit. Person first, then session, as everywhere else.
+        users::lock(conn, user_id)?;
+        if !course_sessions::lock(conn, session_id)? {
+            return Ok(Err(EnrollRefusal::SessionNotFound));
+        }
+        let session =
+            course_sessions::find(conn, session_id)?.ok_or(diesel::result::Error::NotFound)?;
+        if session.status != SessionStatus::Scheduled {
+            return Ok(Err(EnrollRefusal::SessionNotOpen));
+        }
+        if session.starts_at <= now {
+            return Ok(Err(EnrollRefusal::SessionStarted));
+        }
+        if enrollment_rows::live_enrollment(conn, session_id, user_id)?.is_some() {
+            return Ok(Err(EnrollRefusal::AlreadyEnrolled));
+        }
+        // Seats are only ever free while the waitlist is empty (a freed seat promotes the
+        // head at once), so a newcomer never jumps the queue.
+        let seat_free = session.seats_taken < session.capacity;
+        let (held, limit, refusal) = if seat_free {
+            let held = upcoming_seats(conn, user_id, now)?;
+            (
+                held,
+                limits.upcoming_enrollments,
+                EnrollRefusal::TooManyUpcoming,
+            )
+        } else {
+            let held = waitlist_places(conn, user_id, now)?;
+            (held, limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
+        };
+        if held >= limit {
+            return Ok(Err(refusal));
+        }
+        let (status, waitlist_seq) = if seat_free {
+            diesel::update(sessions_t::table.find(session_id))
+                .set(sessions_t::seats_taken.eq(sessions_t::seats_taken + 1))
+                .execute(conn)?;
+            (EnrollmentStatus::Confirmed, None)
+        } else {
+            let seq = session.waitlist_seq + 1;
+            diesel::update(sessions_t::table.find(session_id))
+                .set((
+                    sessions_t::waitlist_seq.eq(seq),
+                    sessions_t::waitlist_count.eq(sessions_t::waitlist_count + 1),
+                ))
+                .execute(conn)?;
+            (EnrollmentStatus::Waitlisted, Some(seq))
+        };
+        let enrollment = Enrollment {
+            id: new_id(),
+            session_id: session_id.to_string(),
+            user_id: user_id.to_string(),
+            status,
+            waitlist_seq,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(enrollments::table)
+            .values(&enrollment)
+            .execute(conn)?;
+        let waitlist_position = match waitlist_seq {
+            Some(seq) => Some(waitlist_position(conn, session_id, seq)?),
+            None => None,
+        };
+        Ok(Ok(Enrolled {
+            enrollment,
+            waitlist_position,
+            session,
+        }))
+    });
+    match result {
+        // The unique index caught two simultaneous tries by one person.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(Err(EnrollRefusal::AlreadyEnrolled)),
+        other => other,
+    }
+}
+
+/// Confirmed seats of `user_id` in scheduled sessions that have not ended.
+fn upcoming_seats(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .inner_join(sessions_t::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::status.eq(EnrollmentStatus::Confirmed))
+        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
+        .filter(sessions_t::ends_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Waitlist places of `user_id` in scheduled sessions that have not started.
+fn waitlist_places(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+    enrollments::table
+        .inner_join(sessions_t::table)
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
+        .filter(sessions_t::starts_at.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// 1-based place in the waitlist of the entry holding ticket `seq`.
+pub fn waitlist_position(conn: &mut DbConn, session_id: &str, seq: i32) -> QueryResult<i64> {
+    enrollments::table
+        .filter(enrollments::session_id.eq(session_id))
+        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .filter(enrollments::waitlist_seq.le(seq))
+        .count()
+        .get_result(conn)
+}
+
+/// Fills free seats from the head of the waitlist, oldest first. Call with the session
+/// locked; returns the promoted enrollments (they are told by push).
+pub fn promote_waitlist_heads(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<Enrollment>> {
+    let mut promoted = Vec::new();
+    loop {
+        let session: CourseSession =
+            course_sessions::find(conn, session_id)?.ok_or(diesel::result::Error::NotFound)?;
+        if session.status != SessionStatus::Scheduled || session.seats_taken >= session.capacity {
+            break;
+        }
+        let head: Option<Enrollment> = enrollments::table
+            .filter(enrollments::session_id.eq(session_id))
+            .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+            .order(enrollments::waitlist_seq.asc())
+            .select(Enrollment::as_select())
+            .first(conn)
+            .optional()?;
+        let Some(mut head) = head else { break };
+        let now = db::now();
+        diesel::update(enrollments::table.find(&head.id))
+            .set((
+                enrollments::status.eq(EnrollmentStatus::Confirmed),
+                enrollments::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        diesel::update(sessions_t::table.find(session_id))
+            .set((
+                sessions_t::seats_taken.eq(sessions_t::seats_taken + 1),
+                sessions_t::waitlist_count.eq(sessions_t::waitlist_count - 1),
+            ))
+            .execute(conn)?;
+        head.status = EnrollmentStatus::Confirmed;
+        head.updated_at = now;
+        promoted.push(head);
+    }
+    Ok(promoted)
+}
+
+/// Why a seat could not be given up.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GiveUpRefusal {
+    NotFound,
+    AlreadyCancelled,
+    /// Attendance was recorded, or the session has started.
+    Closed,
+}
+
+/// The cancelled enrollment and whoever took the freed seat.
+#[derive(Debug)]
+pub struct GivenUp {
+    pub enrollment: Enrollment,
+    pub promoted: Vec<Enrollment>,
+}
+
+/// Gives up a seat or waitlist place (cancels the enrollment); a freed seat goes to the
+/// waitlist head at once. With `owner`, only that person's enrollment is found (a
+/// resident cancelling their own); without, any (staff at the desk, who were checked
+/// before).
+pub fn give_up(
+    conn: &mut DbConn,
+    enrollment_id: &str,
+    owner: Option<&str>,
+) -> QueryResult<Result<GivenUp, GiveUpRefusal>> {
+    db::write_transaction(conn, |conn| {
+        let find_own = |conn: &mut DbConn| {
+            let mut query = enrollments::table
+                .find(enrollment_id)
+                .select(Enrollment::as_select())
+                .into_boxed();
+            if let Some(owner) = owner {
+                query = query.filter(enrollments::user_id.eq(owner));
+            }
+            query.first(conn).optional()
+        };
+        let Some(first_look) = find_own(conn)? else {
+            return Ok(Err(GiveUpRefusal::NotFound));
+        };
+        course_sessions::lock(conn, &first_look.session_id)?;
+        // Read again under the lock: a promotion may have changed it meanwhile.
+        let Some(mut enrollment) = find_own(conn)? else {
+            return Ok(Err(GiveUpRefusal::NotFound));
+        };
+        let session = course_sessions::find(conn, &enrollment.session_id)?
+            .ok_or(diesel::result::Error::NotFound)?;
+        let now = db::now();
+        match enrollment.status {
+            EnrollmentStatus::Cancelled => return Ok(Err(GiveUpRefusal::AlreadyCancelled)),
+            EnrollmentStatus::Attended | EnrollmentStatus::NoShow => {
+                return Ok(Err(GiveUpRefusal::Closed))
+            }
+            _ if session.starts_at <= now && session.status == SessionStatus::Scheduled => {
+                return Ok(Err(GiveUpRefusal::Closed))
+            }
+            _ => {}
+        }
+        let was_confirmed = enrollment.status == EnrollmentStatus::Confirmed;
+        diesel::update(enrollments::table.find(enrollment_id))
+            .set((
+                enrollments::status.eq(EnrollmentStatus::Cancelled),
+                enrollments::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if was_confirmed {
+            diesel::update(sessions_t::table.find(&enrollment.session_id))
+                .set(sessions_t::seats_taken.eq(sessions_t::seats_taken - 1))
+                .execute(conn)?;
+        } else {
+            diesel::update(sessions_t::table.find(&enrollment.session_id))
+                .set(sessions_t::waitlist_count.eq(sessions_t::waitlist_count - 1))
+                .execute(conn)?;
+        }
+        let promoted = promote_waitlist_heads(conn, &enrollment.session_id)?;
+        enrollment.status = EnrollmentStatus::Cancelled;
+        enrollment.updated_at = now;
+        Ok(Ok(GivenUp {
+            enrollment,
+            promoted,
+        }))
+    })
+}
+
+/// Why attendance could not be recorded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AttendanceRefusal {
+    NotFound,
+    /// Only confirmed seats attend (not waitlisted or cancelled ones).
+    NotConfirmed,
+    SessionCancelled,
+}
+
+/// Records `attended` or `no_show` for a confirmed enrollment (and may correct it later).
+pub fn mark_attendance(
+    conn: &mut DbConn,
+    id: &str,
+    status: EnrollmentStatus,
+) -> QueryResult<Result<Enrollment, AttendanceRefusal>> {
+    db::write_transaction(conn, |conn| {
+        let Some(current) = enrollment_rows::find(conn, id)? else {
+            return Ok(Err(AttendanceRefusal::NotFound));
+        };
+        course_sessions::lock(conn, &current.session_id)?;
+        let Some(current) = enrollment_rows::find(conn, id)? else {
+            return Ok(Err(AttendanceRefusal::NotFound));
+        };
+        if !(current.status == EnrollmentStatus::Confirmed || current.status.is_attendance()) {
+            return Ok(Err(AttendanceRefusal::NotConfirmed));
+        }
+        let session = course_sessions::find(conn, &current.session_id)?
+            .ok_or(diesel::result::Error::NotFound)?;
+        if session.status == SessionStatus::Cancelled {
+            return Ok(Err(AttendanceRefusal::SessionCancelled));
+        }
+        diesel::update(enrollments::table.find(id))
+            .set((
+                enrollments::status.eq(status),
+                enrollments::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+        Ok(Ok(
+            enrollment_rows::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?
+        ))
+    })
+}

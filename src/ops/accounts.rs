@@ -1,0 +1,36 @@
+//! What admins do to accounts: change a person's role.
+
+use crate::db::{self, DbConn};
+use crate::domain::Role;
+use crate::error::ApiError;
+use crate::models::audit;
+use crate::models::users::{self, User};
+
+use super::Actor;
+
+/// Gives a person a new role; it applies at once (their tokens must be refreshed).
+pub fn set_role(
+    conn: &mut DbConn,
+    actor: &Actor,
+    user_id: &str,
+    role: Role,
+) -> Result<User, ApiError> {
+    actor.ensure_admin()?;
+    if user_id == actor.id {
+        // An admin demoting themselves could leave the network with no admin at all.
+        return Err(ApiError::Conflict("cannot_change_own_role"));
+    }
+    let updated = db::write_transaction(conn, |conn| {
+        let updated = users::set_role(conn, user_id, role)?.ok_or(ApiError::NotFound)?;
+        audit::record(
+            conn,
+            &actor.id,
+            &format!("role_set_{role}"),
+            Some(&updated.id),
+            None,
+        )?;
+        Ok::<_, ApiError>(updated)
+    })?;
+    tracing::info!(admin = %actor.id, user = %updated.id, role = role.as_str(), "role changed");
+    Ok(updated)
+}

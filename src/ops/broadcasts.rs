@@ -1,0 +1,161 @@
+//! Broadcasts: admins tell an audience something, now or later; staff may tell the people
+//! of their own center's sessions.
+
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use crate::db::{self, DbConn};
+use crate::domain::{find_province, Role};
+use crate::error::ApiError;
+use crate::models::broadcasts::{self, Audience, Broadcast};
+use crate::models::users::new_id;
+use crate::models::{audit, centers, course_sessions, courses};
+
+use super::Actor;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceInput {
+    pub kind: String,
+    pub value: Option<String>,
+}
+
+/// A broadcast to create, its texts already checked.
+#[derive(Debug)]
+pub struct NewBroadcast {
+    pub audience: AudienceInput,
+    pub title_th: String,
+    pub title_en: String,
+    pub body_th: String,
+    pub body_en: String,
+    /// When to send it; `None` or a time past means now.
+    pub send_at: Option<NaiveDateTime>,
+}
+
+/// Parses the audience and checks that what it names exists and that `user` may reach it:
+/// admins anyone; staff only a session at a center of theirs.
+pub fn resolve_audience(
+    conn: &mut DbConn,
+    actor: &Actor,
+    input: &AudienceInput,
+) -> Result<Audience, ApiError> {
+    let value = input
+        .value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let missing = || ApiError::field("audience.value", "required");
+    let unknown = || ApiError::field("audience.value", "not_found");
+    let audience = match input.kind.trim() {
+        "all" => Audience::All,
+        "province" => Audience::Province(
+            find_province(value.ok_or_else(missing)?)
+                .ok_or_else(|| ApiError::field("audience.value", "unknown_province"))?
+                .name_th
+                .to_string(),
+        ),
+        "center" => {
+            let id = value.ok_or_else(missing)?;
+            centers::find(conn, id)?.ok_or_else(unknown)?;
+            Audience::Center(id.to_string())
+        }
+        "course" => {
+            let id = value.ok_or_else(missing)?;
+            courses::find(conn, id)?.ok_or_else(unknown)?;
+            Audience::Course(id.to_string())
+        }
+        "session" => {
+            let id = value.ok_or_else(missing)?;
+            let session = course_sessions::find(conn, id)?.ok_or_else(unknown)?;
+            actor.ensure_manages(conn, &session.center_id)?;
+            Audience::Session(id.to_string())
+        }
+        _ => return Err(ApiError::field("audience.kind", "invalid_value")),
+    };
+    if actor.role != Role::Admin && !matches!(audience, Audience::Session(_)) {
+        // Staff reach the people of their own sessions, nobody else.
+        return Err(ApiError::Forbidden);
+    }
+    Ok(audience)
+}
+
+/// How many people and devices an audience reaches.
+pub fn preview(
+    conn: &mut DbConn,
+    actor: &Actor,
+    audience: &AudienceInput,
+) -> Result<(i64, i64), ApiError> {
+    let audience = resolve_audience(conn, actor, audience)?;
+    Ok(broadcasts::preview(conn, &audience)?)
+}
+
+/// Schedules a broadcast (now, or at `send_at`), within the per-person daily limit.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Actor,
+    per_day: i64,
+    new: NewBroadcast,
+) -> Result<Broadcast, ApiError> {
+    let now = db::now();
+    let send_at = new.send_at.unwrap_or(now).max(now);
+    db::write_transaction(conn, |conn| {
+        let audience = resolve_audience(conn, actor, &new.audience)?;
+        if let Some(allowed) = broadcasts::next_allowed(conn, &actor.id, per_day, now)? {
+            return Err(ApiError::TooManyRequests {
+                code: "broadcast_limit_reached",
+                retry_after_secs: (allowed - now).num_seconds().max(1) as u64,
+            });
+        }
+        let broadcast = Broadcast {
+            id: new_id(),
+            created_by: actor.id.clone(),
+            audience_kind: audience.kind(),
+            audience_value: audience.value().map(str::to_string),
+            title_th: new.title_th,
+            title_en: new.title_en,
+            body_th: new.body_th,
+            body_en: new.body_en,
+            send_at,
+            status: "scheduled".into(),
+            expanded_until: None,
+            targeted_users: 0,
+            created_at: now,
+            finished_at: None,
+        };
+        broadcasts::insert(conn, &broadcast)?;
+        let center = match &audience {
+            Audience::Session(id) => course_sessions::find(conn, id)?.map(|s| s.center_id),
+            Audience::Center(id) => Some(id.clone()),
+            _ => None,
+        };
+        audit::record(
+            conn,
+            &actor.id,
+            "broadcast_created",
+            Some(&broadcast.id),
+            center.as_deref(),
+        )?;
+        tracing::info!(broadcast = %broadcast.id, by = %actor.id, audience = %audience.kind(), "broadcast created");
+        Ok(broadcast)
+    })
+}
+
+/// Cancels a broadcast that has not started sending.
+pub fn cancel(conn: &mut DbConn, actor: &Actor, broadcast_id: &str) -> Result<Broadcast, ApiError> {
+    actor.ensure_admin()?;
+    db::write_transaction(conn, |conn| {
+        let (broadcast, cancelled) =
+            broadcasts::cancel(conn, broadcast_id)?.ok_or(ApiError::NotFound)?;
+        if !cancelled {
+            return Err(ApiError::Conflict("broadcast_already_sent"));
+        }
+        audit::record(
+            conn,
+            &actor.id,
+            "broadcast_cancelled",
+            Some(broadcast_id),
+            None,
+        )?;
+        Ok(broadcast)
+    })
+}
