@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, broadcasts, centers, courses, devices, enrollments, me, privacy, reports,
-    sessions, system,
+    admin_users, auth, broadcasts, centers, course_sessions, courses, devices, enrollments, me,
+    privacy, reports, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -56,12 +56,12 @@ route_table! {
     "/api/v1/centers" => { get: centers::list_centers, post: centers::create_center },
     "/api/v1/centers/{id}" => { get: centers::get_center, patch: centers::update_center, delete: centers::delete_center },
     "/api/v1/centers/{id}/staff/{user_id}" => { put: centers::assign_staff, delete: centers::unassign_staff },
-    "/api/v1/centers/{id}/sessions" => { post: sessions::create_session },
+    "/api/v1/centers/{id}/sessions" => { post: course_sessions::create_session },
     "/api/v1/courses" => { get: courses::list_courses, post: courses::create_course },
     "/api/v1/courses/{id}" => { get: courses::get_course, patch: courses::update_course },
-    "/api/v1/sessions" => { get: sessions::list_sessions },
-    "/api/v1/sessions/{id}" => { get: sessions::get_session, patch: sessions::update_session },
-    "/api/v1/sessions/{id}/cancel" => { post: sessions::cancel_session },
+    "/api/v1/sessions" => { get: course_sessions::list_sessions },
+    "/api/v1/sessions/{id}" => { get: course_sessions::get_session, patch: course_sessions::update_session },
+    "/api/v1/sessions/{id}/cancel" => { post: course_sessions::cancel_session },
     "/api/v1/sessions/{id}/enrollments" => { get: enrollments::list_session_enrollments, post: enrollments::enroll },
     "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment },
     "/api/v1/admin/broadcasts/preview" => { post: broadcasts::preview_broadcast },

@@ -10,7 +10,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use crate::db::DbPool;
 use crate::domain::Role;
 use crate::error::ApiError;
-use crate::models::sessions;
+use crate::models::logins;
 
 use super::TokenKeys;
 
@@ -19,7 +19,8 @@ use super::TokenKeys;
 pub struct AuthUser {
     pub id: String,
     pub role: Role,
-    pub session_id: String,
+    /// The login session (a row of `auth_sessions`) the token belongs to.
+    pub login_id: String,
 }
 
 impl AuthUser {
@@ -80,7 +81,7 @@ async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<Aut
     let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
     let live_role = web::block(move || -> Result<Option<Role>, ApiError> {
         let mut conn = pool.get()?;
-        Ok(sessions::live_role(&mut conn, &sid, &sub)?)
+        Ok(logins::live_role(&mut conn, &sid, &sub)?)
     })
     .await??;
     match live_role {
@@ -91,7 +92,7 @@ async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<Aut
         Some(role) => Ok(AuthUser {
             id: claims.sub,
             role,
-            session_id: claims.sid,
+            login_id: claims.sid,
         }),
     }
 }

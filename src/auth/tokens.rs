@@ -1,5 +1,5 @@
 //! Access tokens are short-lived HS256 JWTs; refresh tokens are random strings stored
-//! only as SHA-256 hashes (see `models::sessions`).
+//! only as SHA-256 hashes (see `models::logins`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

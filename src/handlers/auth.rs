@@ -14,7 +14,7 @@ use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::JsonBody;
 use crate::models::login_throttle::{self, Admission};
-use crate::models::sessions::{self, IssuedRefresh, RefreshOutcome};
+use crate::models::logins::{self, IssuedRefresh, RefreshOutcome};
 use crate::models::users::{self, CreateUserError, NewUser, User};
 
 use super::views::{TokenPair, UserView};
@@ -140,7 +140,7 @@ pub async fn register(
             CreateUserError::PhoneTaken => ApiError::Conflict("phone_taken"),
             CreateUserError::EmailTaken => ApiError::Conflict("email_taken"),
         })?;
-        let refresh = sessions::start(conn, &user.id, agent.as_deref(), ttl)?;
+        let refresh = logins::start(conn, &user.id, agent.as_deref(), ttl)?;
         Ok((user, refresh))
     })
     .await?;
@@ -195,7 +195,7 @@ pub async fn login(
     let user_id = user.id.clone();
     let refresh = with_db(&pool, move |conn| {
         login_throttle::clear(conn, &login_key)?;
-        Ok(sessions::start(conn, &user_id, agent.as_deref(), ttl)?)
+        Ok(logins::start(conn, &user_id, agent.as_deref(), ttl)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(token_pair(&keys, user, refresh)?))
@@ -214,7 +214,7 @@ pub async fn refresh_tokens(
     }
     let (ttl, grace) = (settings.refresh_token_ttl, settings.refresh_reuse_grace);
     let outcome = with_db(&pool, move |conn| {
-        Ok(sessions::rotate(conn, &body.refresh_token, ttl, grace)?)
+        Ok(logins::rotate(conn, &body.refresh_token, ttl, grace)?)
     })
     .await?;
     match outcome {
@@ -237,11 +237,10 @@ pub async fn logout(
     JsonBody(body): JsonBody<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     with_db(&pool, move |conn| {
-        if let Some(session_id) = sessions::session_of_refresh(conn, &body.refresh_token, &user.id)?
-        {
-            sessions::revoke(conn, &session_id, "logout")?;
+        if let Some(session_id) = logins::session_of_refresh(conn, &body.refresh_token, &user.id)? {
+            logins::revoke(conn, &session_id, "logout")?;
         }
-        sessions::revoke(conn, &user.session_id, "logout")?;
+        logins::revoke(conn, &user.login_id, "logout")?;
         Ok(())
     })
     .await?;

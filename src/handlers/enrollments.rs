@@ -19,7 +19,7 @@ use crate::ops::{
 };
 use crate::push::notify::PushPolicy;
 
-use super::sessions::session_views;
+use super::course_sessions::session_views;
 use super::views::{rfc3339, EnrollmentView, SessionView};
 use super::with_db;
 

@@ -6,6 +6,7 @@ pub mod admin_users;
 pub mod auth;
 pub mod broadcasts;
 pub mod centers;
+pub mod course_sessions;
 pub mod courses;
 pub mod devices;
 pub mod enrollments;
@@ -13,7 +14,6 @@ pub mod me;
 mod params;
 pub mod privacy;
 pub mod reports;
-pub mod sessions;
 pub mod system;
 pub mod views;
 

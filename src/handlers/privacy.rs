@@ -12,8 +12,8 @@ use crate::privacy;
 use crate::push::notify::PushPolicy;
 use crate::schema::{auth_sessions, login_failures, notifications};
 
+use super::course_sessions::session_views;
 use super::devices::{DeviceView, NotificationView};
-use super::sessions::session_views;
 use super::views::{rfc3339, EnrollmentView, UserView};
 use super::with_db;
 

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{hours_from_now, spawn_app, Network, Session, TestApp};
+use crate::helpers::{hours_from_now, spawn_app, Network, SignedIn, TestApp};
 
 #[derive(Clone, Copy, Debug)]
 enum Who {
@@ -23,7 +23,7 @@ const EVERYONE: [Who; 5] = [
     Who::Admin,
 ];
 
-fn token<'a>(who: Who, net: &'a Network, resident: &'a Session) -> Option<&'a str> {
+fn token<'a>(who: Who, net: &'a Network, resident: &'a SignedIn) -> Option<&'a str> {
     match who {
         Who::Anonymous => None,
         Who::Resident => Some(&resident.access),

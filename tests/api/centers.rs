@@ -18,7 +18,7 @@ async fn items(app: &TestApp, query: &str) -> Vec<Value> {
 }
 
 /// Three centers around Chiang Mai's old city at known distances, one in Bangkok.
-async fn four_centers(app: &TestApp) -> crate::helpers::Session {
+async fn four_centers(app: &TestApp) -> crate::helpers::SignedIn {
     let admin = app.user_with_role("admin").await;
     app.center(&admin, "CDC-A", 18.7883, 98.9853).await; // the origin
     app.center(&admin, "CDC-B", 18.8800, 98.9853).await; // ~10.2 km north

@@ -33,7 +33,7 @@ fn worker_process(rig: &PushRig) -> Child {
 }
 
 /// `n` residents with one device each (tokens `device-0` …), and an admin.
-async fn audience(rig: &PushRig, n: usize) -> crate::helpers::Session {
+async fn audience(rig: &PushRig, n: usize) -> crate::helpers::SignedIn {
     let people = rig.app.many_residents(n).await;
     let pool = rig.app.pool.clone();
     tokio::task::spawn_blocking(move || {

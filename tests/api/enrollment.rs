@@ -183,7 +183,7 @@ async fn staff_read_the_roster_as_json_or_csv_and_record_attendance() {
     let first = app
         .register(json!({ "phone": "0811111111", "password": "password-1", "display_name": "=HYPERLINK(\"x\"), ยายมา" }))
         .await;
-    let first = crate::helpers::TestApp::session_from(first).await;
+    let first = crate::helpers::TestApp::signed_in_from(first).await;
     let second = app.resident().await;
     let e1: Value = app
         .enroll(&session, &first.access)

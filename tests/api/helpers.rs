@@ -157,17 +157,17 @@ pub async fn spawn_configured(
     }
 }
 
-/// A logged-in user as the tests hold them.
+/// A signed-in user as the tests hold them: their ID and token pair.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub struct SignedIn {
     pub user_id: String,
     pub access: String,
     pub refresh: String,
 }
 
-impl Session {
+impl SignedIn {
     fn from_body(body: &Value) -> Self {
-        Session {
+        SignedIn {
             user_id: body["user"]["id"].as_str().expect("user id").to_string(),
             access: body["access_token"]
                 .as_str()
@@ -239,7 +239,7 @@ impl TestApp {
     }
 
     /// Registers a resident with a fresh phone number and returns their session.
-    pub async fn resident(&self) -> Session {
+    pub async fn resident(&self) -> SignedIn {
         let phone = unique_phone();
         let res = self
             .register(
@@ -247,11 +247,11 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
-        Session::from_body(&res.json().await.expect("json"))
+        SignedIn::from_body(&res.json().await.expect("json"))
     }
 
     /// Creates a user with `role` straight in the database and logs them in over HTTP.
-    pub async fn user_with_role(&self, role: &str) -> Session {
+    pub async fn user_with_role(&self, role: &str) -> SignedIn {
         let email = format!("{role}-{}@test.ocod.th", uuid::Uuid::now_v7().simple());
         let args = ocod::cli::CreateUserArgs {
             role: match role {
@@ -272,11 +272,11 @@ impl TestApp {
         .expect("join");
         let res = self.login(&email, "password-123").await;
         assert_eq!(res.status(), StatusCode::OK);
-        Session::from_body(&res.json().await.expect("json"))
+        SignedIn::from_body(&res.json().await.expect("json"))
     }
 
-    pub async fn session_from(res: reqwest::Response) -> Session {
-        Session::from_body(&res.json().await.expect("json"))
+    pub async fn signed_in_from(res: reqwest::Response) -> SignedIn {
+        SignedIn::from_body(&res.json().await.expect("json"))
     }
 
     /// Runs a query on the test database (for checking what was stored).
@@ -350,11 +350,11 @@ pub async fn field_errors(res: reqwest::Response) -> Vec<(String, String)> {
 /// A small network built through the API: two active centers with a staff member each,
 /// a course, and an admin.
 pub struct Network {
-    pub admin: Session,
+    pub admin: SignedIn,
     pub center_id: String,
     pub other_center_id: String,
-    pub staff: Session,
-    pub other_staff: Session,
+    pub staff: SignedIn,
+    pub other_staff: SignedIn,
     pub course_id: String,
 }
 
@@ -392,7 +392,7 @@ impl TestApp {
     }
 
     /// Creates a center as `admin`, near (`lat`, `lon`), and returns its ID.
-    pub async fn center(&self, admin: &Session, code: &str, lat: f64, lon: f64) -> String {
+    pub async fn center(&self, admin: &SignedIn, code: &str, lat: f64, lon: f64) -> String {
         let res = self
             .post_json(
                 "/api/v1/centers",
@@ -410,7 +410,7 @@ impl TestApp {
             .to_string()
     }
 
-    pub async fn course(&self, admin: &Session) -> String {
+    pub async fn course(&self, admin: &SignedIn) -> String {
         let res = self
             .post_json(
                 "/api/v1/courses",
@@ -483,7 +483,7 @@ impl TestApp {
 
     /// `seated` takes the session's only seat, `waiting` joins the waitlist, then `seated`
     /// gives the seat up (so `waiting` is promoted).
-    pub async fn give_up_seat_to(&self, session_id: &str, seated: &Session, waiting: &Session) {
+    pub async fn give_up_seat_to(&self, session_id: &str, seated: &SignedIn, waiting: &SignedIn) {
         let seat: Value = self
             .enroll(session_id, &seated.access)
             .await
@@ -503,7 +503,7 @@ impl TestApp {
 
     /// A resident with a phone (`device_token`) whose seat's session staff then cancel,
     /// so a `session_cancelled` notice is on its way to them.
-    pub async fn resident_told_of_a_cancellation(&self, device_token: &str) -> Session {
+    pub async fn resident_told_of_a_cancellation(&self, device_token: &str) -> SignedIn {
         let net = self.network().await;
         let session = self
             .session(&net.staff.access, &net.center_id, &net.course_id, 5)
@@ -559,7 +559,7 @@ impl TestApp {
 
     /// Many residents at once, created straight in the database with one shared password
     /// hash (hashing 200 passwords would only slow the test), each with a live login.
-    pub async fn many_residents(&self, n: usize) -> Vec<Session> {
+    pub async fn many_residents(&self, n: usize) -> Vec<SignedIn> {
         let pool = self.pool.clone();
         let settings = settings_for(self.db.url(), &[]);
         tokio::task::spawn_blocking(move || {
@@ -586,7 +586,7 @@ impl TestApp {
                     let user = ocod::models::users::create_user(&mut conn, &user)
                         .expect("insert")
                         .expect("unique");
-                    let refresh = ocod::models::sessions::start(
+                    let refresh = ocod::models::logins::start(
                         &mut conn,
                         &user.id,
                         None,
@@ -596,7 +596,7 @@ impl TestApp {
                     let access = keys
                         .issue_access(&user.id, &refresh.session_id, ocod::domain::Role::Resident)
                         .expect("token");
-                    Session {
+                    SignedIn {
                         user_id: user.id,
                         access,
                         refresh: refresh.token,
@@ -783,7 +783,7 @@ impl PushRig {
         }
     }
 
-    pub async fn device(&self, session: &Session, token: &str) {
+    pub async fn device(&self, session: &SignedIn, token: &str) {
         let res = self
             .app
             .post_json(

@@ -12,14 +12,14 @@ async fn an_export_holds_my_data_and_nothing_of_anyone_else() {
     let session = app
         .session(&net.staff.access, &net.center_id, &net.course_id, 5)
         .await;
-    let alice = TestApp::session_from(
+    let alice = TestApp::signed_in_from(
         app.register(
             json!({ "phone": "0811111111", "password": "password-1", "display_name": "Alice" }),
         )
         .await,
     )
     .await;
-    let bob = TestApp::session_from(app.register(json!({ "phone": "0822222222", "password": "password-2", "display_name": "Bob Builder" })).await).await;
+    let bob = TestApp::signed_in_from(app.register(json!({ "phone": "0822222222", "password": "password-2", "display_name": "Bob Builder" })).await).await;
     for (who, token) in [(&alice, "alice-phone-token"), (&bob, "bob-phone-token")] {
         app.post_json(
             "/api/v1/me/devices",
@@ -70,7 +70,7 @@ async fn erasing_an_account_removes_personal_data_frees_seats_and_ends_every_log
     let session = app
         .session(&net.staff.access, &net.center_id, &net.course_id, 1)
         .await;
-    let alice = TestApp::session_from(app.register(json!({ "email": "alice@example.co.th", "password": "password-1", "display_name": "Alice" })).await).await;
+    let alice = TestApp::signed_in_from(app.register(json!({ "email": "alice@example.co.th", "password": "password-1", "display_name": "Alice" })).await).await;
     let bob = app.resident().await;
     app.post_json(
         "/api/v1/me/devices",

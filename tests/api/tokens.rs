@@ -103,12 +103,12 @@ async fn unknown_refresh_tokens_are_refused() {
 async fn logout_ends_the_session_and_only_that_session() {
     let app = spawn_app().await;
     let phone = crate::helpers::unique_phone();
-    let phone_session = TestApp::session_from(
+    let phone_session = TestApp::signed_in_from(
         app.register(json!({ "phone": phone, "password": "password-1", "display_name": "X" }))
             .await,
     )
     .await;
-    let tablet_session = TestApp::session_from(app.login(&phone, "password-1").await).await;
+    let tablet_session = TestApp::signed_in_from(app.login(&phone, "password-1").await).await;
 
     let res = app
         .post_json(
@@ -209,11 +209,11 @@ async fn a_role_change_takes_effect_at_once_and_refresh_carries_the_new_role() {
     );
 }
 
-fn claims(app_session: &crate::helpers::Session, overrides: Value) -> Value {
+fn claims(signed_in: &crate::helpers::SignedIn, overrides: Value) -> Value {
     let now = chrono::Utc::now().timestamp();
-    let session_id = session_id_of(&app_session.access);
+    let login_id = login_id_of(&signed_in.access);
     let mut claims = json!({
-        "iss": "ocod", "aud": "ocod-api", "sub": app_session.user_id, "sid": session_id,
+        "iss": "ocod", "aud": "ocod-api", "sub": signed_in.user_id, "sid": login_id,
         "role": "resident", "iat": now, "exp": now + 600,
     });
     for (k, v) in overrides.as_object().unwrap() {
@@ -222,7 +222,7 @@ fn claims(app_session: &crate::helpers::Session, overrides: Value) -> Value {
     claims
 }
 
-fn session_id_of(jwt: &str) -> String {
+fn login_id_of(jwt: &str) -> String {
     let payload = jwt.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     claims["sid"].as_str().unwrap().to_string()
