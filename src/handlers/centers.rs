@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -15,7 +13,7 @@ use crate::directory::CenterDirectory;
 use crate::domain::{find_province, CenterStatus, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::pagination::page_limit;
+use crate::http::pagination::{decode_key, encode_key, page_limit};
 use crate::models::centers::{self, Center, CenterChanges};
 use crate::models::users::new_id;
 use crate::ops::{self, centers::Assigned};
@@ -45,25 +43,21 @@ enum CenterCursor {
 }
 
 fn encode_cursor(cursor: &CenterCursor) -> String {
-    let raw = match cursor {
-        CenterCursor::Near(d, id) => format!("n:{:016x}:{id}", d.to_bits()),
-        CenterCursor::Code(code) => format!("c:{code}"),
-    };
-    URL_SAFE_NO_PAD.encode(raw)
+    match cursor {
+        CenterCursor::Near(d, id) => encode_key("n", &[&format!("{:016x}", d.to_bits()), id]),
+        CenterCursor::Code(code) => encode_key("c", &[code]),
+    }
 }
 
 fn decode_cursor(raw: &str, near: bool) -> Result<CenterCursor, ApiError> {
-    let invalid = || ApiError::field("cursor", "invalid_cursor");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
-        .map_err(|_| invalid())?;
-    match (near, text.split_once(':')) {
-        (true, Some(("n", rest))) => {
-            let (bits, id) = rest.split_once(':').ok_or_else(invalid)?;
-            let bits = u64::from_str_radix(bits, 16).map_err(|_| invalid())?;
-            Ok(CenterCursor::Near(f64::from_bits(bits), id.to_string()))
-        }
-        (false, Some(("c", code))) if !code.is_empty() => Ok(CenterCursor::Code(code.to_string())),
-        _ => Err(invalid()),
+    if near {
+        let mut parts = decode_key(raw, "n", 2)?;
+        let id = parts.pop().unwrap_or_default();
+        let bits = u64::from_str_radix(&parts[0], 16)
+            .map_err(|_| ApiError::field("cursor", "invalid_cursor"))?;
+        Ok(CenterCursor::Near(f64::from_bits(bits), id))
+    } else {
+        Ok(CenterCursor::Code(decode_key(raw, "c", 1)?.remove(0)))
     }
 }
 

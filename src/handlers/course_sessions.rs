@@ -5,8 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
@@ -16,7 +14,9 @@ use crate::directory::CenterDirectory;
 use crate::domain::SessionStatus;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::pagination::{page_limit, Page};
+use crate::http::pagination::{
+    decode_key, encode_key, page_limit, parse_time_part, time_part, Page,
+};
 use crate::models::course_sessions::{self, CourseSession, SessionChange, SessionFilter};
 use crate::models::{centers, courses};
 use crate::ops::{
@@ -84,20 +84,13 @@ pub struct ListSessionsQuery {
 }
 
 fn encode_cursor(starts_at: NaiveDateTime, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("s:{}:{id}", starts_at.and_utc().timestamp_micros()))
+    encode_key("s", &[&time_part(starts_at), id])
 }
 
 fn decode_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    let invalid = || ApiError::field("cursor", "invalid_cursor");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
-        .map_err(|_| invalid())?;
-    let rest = text.strip_prefix("s:").ok_or_else(invalid)?;
-    let (micros, id) = rest.split_once(':').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    let starts_at = chrono::DateTime::from_timestamp_micros(micros)
-        .ok_or_else(invalid)?
-        .naive_utc();
-    Ok((starts_at, id.to_string()))
+    let mut parts = decode_key(raw, "s", 2)?;
+    let id = parts.pop().unwrap_or_default();
+    Ok((parse_time_part(&parts[0])?, id))
 }
 
 /// `GET /sessions`: upcoming sessions (from now, unless `from` says otherwise), soonest

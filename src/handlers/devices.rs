@@ -1,8 +1,6 @@
 //! The caller's devices (FCM registration tokens) and their in-app inbox.
 
 use actix_web::{web, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +9,9 @@ use crate::db::DbPool;
 use crate::domain::{Locale, Platform};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::pagination::{page_limit, Page};
+use crate::http::pagination::{
+    decode_key, encode_key, page_limit, parse_time_part, time_part, Page,
+};
 use crate::models::devices::{self, Device};
 use crate::models::notifications::{self, Notification};
 
@@ -153,16 +153,9 @@ pub struct InboxQuery {
 }
 
 fn decode_inbox_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    let invalid = || ApiError::field("cursor", "invalid_cursor");
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| invalid())?)
-        .map_err(|_| invalid())?;
-    let (micros, id) = text
-        .strip_prefix("n:")
-        .and_then(|r| r.split_once(':'))
-        .ok_or_else(invalid)?;
-    let at = chrono::DateTime::from_timestamp_micros(micros.parse().map_err(|_| invalid())?)
-        .ok_or_else(invalid)?;
-    Ok((at.naive_utc(), id.to_string()))
+    let mut parts = decode_key(raw, "n", 2)?;
+    let id = parts.pop().unwrap_or_default();
+    Ok((parse_time_part(&parts[0])?, id))
 }
 
 /// `GET /me/notifications`: everything pushed to the caller, newest first, so nothing
@@ -183,13 +176,8 @@ pub async fn list_notifications(
         let next_cursor = if rows.len() as i64 > limit {
             rows.truncate(limit as usize);
             rows.last().and_then(|n| {
-                n.delivered_at.map(|at| {
-                    URL_SAFE_NO_PAD.encode(format!(
-                        "n:{}:{}",
-                        at.and_utc().timestamp_micros(),
-                        n.id
-                    ))
-                })
+                n.delivered_at
+                    .map(|at| encode_key("n", &[&time_part(at), &n.id]))
             })
         } else {
             None

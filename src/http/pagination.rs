@@ -2,6 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::error::ApiError;
@@ -24,22 +25,59 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
-/// Wraps the key of the last item shown; clients must treat it as opaque.
-pub fn encode_cursor(last_key: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1:{last_key}"))
+/// The one cursor codec of every list: a tag naming the list's order and the parts of the
+/// last item's sort key, written `tag:part:…:part` in base64url. Clients treat it as
+/// opaque; a cursor of another list (another tag) or a tampered one is 400
+/// `invalid_cursor`.
+pub fn encode_key(tag: &str, parts: &[&str]) -> String {
+    let mut text = String::from(tag);
+    for part in parts {
+        text.push(':');
+        text.push_str(part);
+    }
+    URL_SAFE_NO_PAD.encode(text)
 }
 
-pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+/// The `parts` parts of a cursor made by `encode_key(tag, …)`; the last part may hold `:`.
+pub fn decode_key(cursor: &str, tag: &str, parts: usize) -> Result<Vec<String>, ApiError> {
     let invalid = || ApiError::field("cursor", "invalid_cursor");
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let key = text.strip_prefix("v1:").ok_or_else(invalid)?;
-    if key.is_empty() || key.len() > 200 {
+    let rest = text
+        .strip_prefix(tag)
+        .and_then(|r| r.strip_prefix(':'))
+        .ok_or_else(invalid)?;
+    let found: Vec<String> = rest.splitn(parts, ':').map(str::to_string).collect();
+    if found.len() != parts || found.iter().any(|p| p.is_empty() || p.len() > 200) {
         return Err(invalid());
     }
-    Ok(key.to_string())
+    Ok(found)
+}
+
+/// A time as a cursor part (microseconds since 1970, exact on both backends).
+pub fn time_part(t: NaiveDateTime) -> String {
+    t.and_utc().timestamp_micros().to_string()
+}
+
+/// The time `time_part` wrote.
+pub fn parse_time_part(part: &str) -> Result<NaiveDateTime, ApiError> {
+    part.parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .map(|t| t.naive_utc())
+        .ok_or_else(|| ApiError::field("cursor", "invalid_cursor"))
+}
+
+/// The cursor of lists ordered by one key (an ID, or an offset): `v1:key`.
+pub fn encode_cursor(last_key: &str) -> String {
+    encode_key("v1", &[last_key])
+}
+
+/// The key `encode_cursor` wrapped.
+pub fn decode_cursor(cursor: &str) -> Result<String, ApiError> {
+    Ok(decode_key(cursor, "v1", 1)?.remove(0))
 }
 
 /// Builds a page from up to `limit + 1` rows: the extra row only says another page exists.
@@ -105,6 +143,20 @@ mod tests {
         for bad in ["", "!!!", "bm90LXYx", &URL_SAFE_NO_PAD.encode("v1:")] {
             assert!(decode_cursor(bad).is_err(), "{bad:?} was accepted");
         }
+    }
+
+    #[test]
+    fn keyed_cursors_keep_their_parts_and_belong_to_one_list() {
+        let at = chrono::DateTime::from_timestamp_micros(1_796_000_000_123_456)
+            .unwrap()
+            .naive_utc();
+        let cursor = encode_key("s", &[&time_part(at), "id:with:colons"]);
+        let parts = decode_key(&cursor, "s", 2).unwrap();
+        assert_eq!(parse_time_part(&parts[0]).unwrap(), at);
+        assert_eq!(parts[1], "id:with:colons");
+        assert!(decode_key(&cursor, "n", 2).is_err(), "another list's cursor");
+        assert!(decode_key(&encode_key("s", &["1"]), "s", 2).is_err(), "a part short");
+        assert!(parse_time_part("soon").is_err());
     }
 
     #[test]
