@@ -5,12 +5,14 @@
 //! row, so centers' figures stay true. An audit record of the erasure remains, without
 //! personal data.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
 use crate::domain::{EnrollmentStatus, Role};
 use crate::models::course_sessions;
 use crate::models::enrollments::Enrollment;
+use crate::models::notifications::Notification;
 use crate::models::seats;
 use crate::push::notify::{self, PushPolicy};
 use crate::schema::{
@@ -113,4 +115,49 @@ pub fn erase_account(
         crate::models::audit::record(conn, user_id, "account_erased", Some(user_id), None)?;
         Ok(erased)
     })
+}
+
+/// One login session, as its owner's export shows it.
+pub type LoginRecord = (
+    String,
+    NaiveDateTime,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Every login session of the person (id, started, last used, revoked, why, device), oldest
+/// first.
+pub fn login_history(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<LoginRecord>> {
+    auth_sessions::table
+        .filter(auth_sessions::user_id.eq(user_id))
+        .select((
+            auth_sessions::id,
+            auth_sessions::created_at,
+            auth_sessions::last_used_at,
+            auth_sessions::revoked_at,
+            auth_sessions::revoked_reason,
+            auth_sessions::user_agent,
+        ))
+        .order(auth_sessions::created_at.asc())
+        .load(conn)
+}
+
+/// When failed sign-ins under any of `logins` were recorded, oldest first.
+pub fn failed_login_times(conn: &mut DbConn, logins: &[String]) -> QueryResult<Vec<NaiveDateTime>> {
+    login_failures::table
+        .filter(login_failures::login_key.eq_any(logins))
+        .select(login_failures::failed_at)
+        .order(login_failures::failed_at.asc())
+        .load(conn)
+}
+
+/// The person's whole inbox, including what is still to be sent, oldest first.
+pub fn whole_inbox(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<Notification>> {
+    notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .select(Notification::as_select())
+        .order(notifications::created_at.asc())
+        .load(conn)
 }

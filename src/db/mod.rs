@@ -265,6 +265,11 @@ where
     }
 }
 
+/// Asks the database to answer at all (readiness checks).
+pub fn ping(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// The current time in UTC, truncated to microseconds so it round-trips through both
 /// backends unchanged.
 pub fn now() -> chrono::NaiveDateTime {

@@ -1,7 +1,6 @@
 //! The caller's PDPA rights: a copy of all their data, and erasure.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde_json::json;
 
 use crate::auth::AuthUser;
@@ -10,7 +9,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::models::{devices, enrollments, users};
 use crate::privacy;
 use crate::push::notify::PushPolicy;
-use crate::schema::{auth_sessions, login_failures, notifications};
 
 use super::course_sessions::session_views;
 use super::devices::{DeviceView, NotificationView};
@@ -31,11 +29,7 @@ pub async fn export_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<Htt
             .map(|((e, _), session)| json!({ "enrollment": EnrollmentView::new(e, None), "session": session }))
             .collect();
         let devices: Vec<DeviceView> = devices::of_user(conn, &user.id)?.into_iter().map(DeviceView::from).collect();
-        let inbox: Vec<crate::models::notifications::Notification> = notifications::table
-            .filter(notifications::user_id.eq(&user.id))
-            .select(crate::models::notifications::Notification::as_select())
-            .order(notifications::created_at.asc())
-            .load(conn)?;
+        let inbox = privacy::whole_inbox(conn, &user.id)?;
         let notifications: Vec<serde_json::Value> = inbox
             .into_iter()
             .map(|n| {
@@ -43,24 +37,8 @@ pub async fn export_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<Htt
                 json!({ "notification": NotificationView::from(n), "status": status, "due_at": due_at })
             })
             .collect();
-        type SessionRow = (String, chrono::NaiveDateTime, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>, Option<String>);
-        let logins_sessions: Vec<SessionRow> = auth_sessions::table
-            .filter(auth_sessions::user_id.eq(&user.id))
-            .select((
-                auth_sessions::id,
-                auth_sessions::created_at,
-                auth_sessions::last_used_at,
-                auth_sessions::revoked_at,
-                auth_sessions::revoked_reason,
-                auth_sessions::user_agent,
-            ))
-            .order(auth_sessions::created_at.asc())
-            .load(conn)?;
-        let failed_logins: Vec<chrono::NaiveDateTime> = login_failures::table
-            .filter(login_failures::login_key.eq_any(&logins))
-            .select(login_failures::failed_at)
-            .order(login_failures::failed_at.asc())
-            .load(conn)?;
+        let logins_sessions = privacy::login_history(conn, &user.id)?;
+        let failed_logins = privacy::failed_login_times(conn, &logins)?;
         Ok(json!({
             "exported_at": rfc3339(db::now()),
             "profile": UserView::from(me),

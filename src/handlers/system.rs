@@ -4,10 +4,9 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 use utoipa_swagger_ui::Config;
 
-use crate::db::DbPool;
+use crate::db::{self, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::http::metrics::Metrics;
 
@@ -24,8 +23,7 @@ pub async fn health_live() -> HttpResponse {
 /// `GET /health/ready`: the database answers, within two seconds.
 pub async fn health_ready(pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
     let check = with_db(&pool, |conn| {
-        conn.batch_execute("SELECT 1")
-            .map_err(|e| ApiError::Unavailable(format!("database: {e}")))
+        db::ping(conn).map_err(|e| ApiError::Unavailable(format!("database: {e}")))
     });
     match tokio::time::timeout(std::time::Duration::from_secs(2), check).await {
         Ok(Ok(())) => {

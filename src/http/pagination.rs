@@ -154,8 +154,14 @@ mod tests {
         let parts = decode_key(&cursor, "s", 2).unwrap();
         assert_eq!(parse_time_part(&parts[0]).unwrap(), at);
         assert_eq!(parts[1], "id:with:colons");
-        assert!(decode_key(&cursor, "n", 2).is_err(), "another list's cursor");
-        assert!(decode_key(&encode_key("s", &["1"]), "s", 2).is_err(), "a part short");
+        assert!(
+            decode_key(&cursor, "n", 2).is_err(),
+            "another list's cursor"
+        );
+        assert!(
+            decode_key(&encode_key("s", &["1"]), "s", 2).is_err(),
+            "a part short"
+        );
         assert!(parse_time_part("soon").is_err());
     }
 
