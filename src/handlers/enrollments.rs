@@ -261,32 +261,42 @@ pub async fn list_session_enrollments(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"roster-{session_id}.csv\""),
             ))
-            .body(roster_csv(&lines)));
+            .body(roster_csv(&lines)?));
     }
     let (items, next_cursor) = page_of(lines, offset, limit);
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
 }
 
-/// One CSV cell: quoted when needed, and defused when a spreadsheet would run it as a
-/// formula (OWASP CSV injection).
-fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+/// A cell a spreadsheet would run as a formula is defused with a leading `'` (OWASP CSV
+/// injection); quoting is `csv::Writer`'s.
+fn defuse_formula(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}").into()
     } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+        value.into()
     }
 }
 
-fn roster_csv(lines: &[RosterLine]) -> String {
-    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
-    let mut csv = String::from(
-        "\u{feff}no,name,phone,email,status,waitlist_position,enrolled_at,enrollment_id\r\n",
-    );
+fn csv_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new())
+}
+
+fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
+    let internal = |e: csv::Error| ApiError::Internal(e.into());
+    let mut csv = csv_writer();
+    csv.write_record([
+        "no",
+        "name",
+        "phone",
+        "email",
+        "status",
+        "waitlist_position",
+        "enrolled_at",
+        "enrollment_id",
+    ])
+    .map_err(internal)?;
     for (i, line) in lines.iter().enumerate() {
         let cells = [
             (i + 1).to_string(),
@@ -300,16 +310,17 @@ fn roster_csv(lines: &[RosterLine]) -> String {
             line.created_at.clone(),
             line.id.clone(),
         ];
-        csv.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        csv.push_str("\r\n");
+        csv.write_record(cells.iter().map(|c| defuse_formula(c).into_owned()))
+            .map_err(internal)?;
     }
-    csv
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("roster CSV: {e}")))?;
+    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
+    Ok(format!(
+        "\u{feff}{}",
+        String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))?
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -382,6 +393,14 @@ mod properties {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One cell as the roster writes it, without the line's end.
+    fn csv_cell(value: &str) -> String {
+        let mut csv = csv_writer();
+        csv.write_record([defuse_formula(value).as_ref()]).unwrap();
+        let line = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        line.trim_end_matches("\r\n").to_string()
+    }
 
     #[test]
     fn csv_cells_are_quoted_and_formulas_defused() {
