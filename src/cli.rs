@@ -288,11 +288,8 @@ fn fake_fcm(bind: &str, credentials_out: &std::path::Path) -> anyhow::Result<()>
 
 /// Creates an account with any role, validating like the API does.
 pub fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<users::User> {
-    let refuse = |field: &str, code: &str| {
-        anyhow::anyhow!(
-            "--{field}: {}",
-            crate::i18n::message(code, crate::domain::Locale::En)
-        )
+    let refuse = |field: &str, code: crate::i18n::Code| {
+        anyhow::anyhow!("--{field}: {}", code.message(crate::domain::Locale::En))
     };
     let phone = args
         .phone

@@ -6,20 +6,20 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::domain::Locale;
-use crate::i18n::message;
+use crate::i18n::Code;
 
 /// One refused field of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub code: String,
+    pub code: Code,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, code: Code) -> Self {
         FieldError {
             field: field.into(),
-            code: code.into(),
+            code,
         }
     }
 }
@@ -30,14 +30,14 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     /// A request the server cannot read at all (`malformed_json`, `invalid_utf8`, …).
     #[error("bad request: {0}")]
-    BadRequest(&'static str),
+    BadRequest(Code),
     #[error("body too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
     #[error("unauthorized: {0}")]
-    Unauthorized(&'static str),
-    #[error("forbidden")]
+    Unauthorized(Code),
+    #[error("not allowed")]
     Forbidden,
     #[error("not found")]
     NotFound,
@@ -47,15 +47,12 @@ pub enum ApiError {
     /// With the methods the resource allows, for the `Allow` header.
     MethodNotAllowed(&'static str),
     #[error("conflict: {0}")]
-    Conflict(&'static str),
+    Conflict(Code),
     /// Well-formed but cannot be done as asked (`idempotency_key_reused`).
     #[error("unprocessable: {0}")]
-    UnprocessableEntity(&'static str),
+    UnprocessableEntity(Code),
     #[error("too many requests: {code}, retry after {retry_after_secs}s")]
-    TooManyRequests {
-        code: &'static str,
-        retry_after_secs: u64,
-    },
+    TooManyRequests { code: Code, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0:#}")]
@@ -63,40 +60,40 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    pub fn field(field: &str, code: &str) -> Self {
+    pub fn field(field: &str, code: Code) -> Self {
         ApiError::Validation(vec![FieldError::new(field, code)])
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::BadRequest(code) => code,
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::Unauthorized(code) => code,
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not_found",
-            ApiError::RouteNotFound => "route_not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::Conflict(code) => code,
-            ApiError::UnprocessableEntity(code) => code,
-            ApiError::TooManyRequests { code, .. } => code,
-            ApiError::Unavailable(_) => "service_unavailable",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::Validation(_) => Code::ValidationFailed,
+            ApiError::BadRequest(code)
+            | ApiError::Unauthorized(code)
+            | ApiError::Conflict(code)
+            | ApiError::UnprocessableEntity(code)
+            | ApiError::TooManyRequests { code, .. } => *code,
+            ApiError::PayloadTooLarge => Code::PayloadTooLarge,
+            ApiError::UnsupportedMediaType => Code::UnsupportedMediaType,
+            ApiError::Forbidden => Code::Forbidden,
+            ApiError::NotFound => Code::NotFound,
+            ApiError::RouteNotFound => Code::RouteNotFound,
+            ApiError::MethodNotAllowed(_) => Code::MethodNotAllowed,
+            ApiError::Unavailable(_) => Code::ServiceUnavailable,
+            ApiError::Internal(_) => Code::InternalError,
         }
     }
 
     /// Renders the problem document in `locale`, tagged with the request's ID.
     pub fn render(&self, locale: Locale, request_id: Option<&str>) -> HttpResponse {
         let code = self.code();
-        let title = message(code, locale);
+        let title = code.message(locale);
         let errors: Vec<ProblemField> = match self {
             ApiError::Validation(fields) => fields
                 .iter()
                 .map(|f| ProblemField {
                     field: &f.field,
-                    code: &f.code,
-                    message: message(&f.code, locale),
+                    code: f.code,
+                    message: f.code.message(locale),
                 })
                 .collect(),
             _ => Vec::new(),
@@ -104,7 +101,7 @@ impl ApiError {
         let detail = match self {
             ApiError::Validation(fields) => fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field, message(&f.code, locale)))
+                .map(|f| format!("{}: {}", f.field, f.code.message(locale)))
                 .collect::<Vec<_>>()
                 .join("; "),
             ApiError::TooManyRequests {
@@ -156,7 +153,7 @@ struct Problem<'a> {
     title: &'static str,
     status: u16,
     detail: String,
-    code: &'static str,
+    code: Code,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<ProblemField<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,7 +163,7 @@ struct Problem<'a> {
 #[derive(Serialize)]
 struct ProblemField<'a> {
     field: &'a str,
-    code: &'a str,
+    code: Code,
     message: &'static str,
 }
 
@@ -200,7 +197,7 @@ impl From<diesel::result::Error> for ApiError {
         match e {
             Error::NotFound => ApiError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::Conflict("conflict")
+                ApiError::Conflict(Code::Conflict)
             }
             other => ApiError::Internal(other.into()),
         }
@@ -252,7 +249,7 @@ mod tests {
         );
         assert!(matches!(
             ApiError::from(unique),
-            ApiError::Conflict("conflict")
+            ApiError::Conflict(Code::Conflict)
         ));
         assert!(matches!(
             ApiError::from(Error::BrokenTransactionManager),

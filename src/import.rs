@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::domain::Locale;
 use crate::handlers::centers::{validate_new_center, CreateCenterRequest};
-use crate::i18n::message;
 use crate::models::centers::{self, Center};
 use crate::schema::centers as centers_t;
 
@@ -110,7 +109,7 @@ pub fn import_centers(
                     problems.push(format!(
                         "line {line}: {}: {}",
                         f.field,
-                        message(&f.code, Locale::En)
+                        f.code.message(Locale::En)
                     ));
                 }
             }

@@ -10,6 +10,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 use crate::db::DbPool;
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::models::logins;
 
 use super::TokenKeys;
@@ -45,15 +46,15 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     let value = req
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("missing_token"))?
+        .ok_or(ApiError::Unauthorized(Code::MissingToken))?
         .to_str()
-        .map_err(|_| ApiError::Unauthorized("invalid_token"))?;
+        .map_err(|_| ApiError::Unauthorized(Code::InvalidToken))?;
     let (scheme, token) = value
         .trim()
         .split_once(' ')
-        .ok_or(ApiError::Unauthorized("invalid_token"))?;
+        .ok_or(ApiError::Unauthorized(Code::InvalidToken))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized("invalid_token"));
+        return Err(ApiError::Unauthorized(Code::InvalidToken));
     }
     Ok(token.trim().to_string())
 }
@@ -85,10 +86,10 @@ async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<Aut
     })
     .await??;
     match live_role {
-        None => Err(ApiError::Unauthorized("session_revoked")),
+        None => Err(ApiError::Unauthorized(Code::SessionRevoked)),
         // The role travels in the token; if it has changed since, the app must refresh
         // (getting a token with the new role) before acting with it.
-        Some(role) if role != claims.role => Err(ApiError::Unauthorized("stale_token")),
+        Some(role) if role != claims.role => Err(ApiError::Unauthorized(Code::StaleToken)),
         Some(role) => Ok(AuthUser {
             id: claims.sub,
             role,

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Settings;
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 pub const ISSUER: &str = "ocod";
 pub const AUDIENCE: &str = "ocod-api";
@@ -78,8 +79,8 @@ impl TokenKeys {
         decode::<AccessClaims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
-                ErrorKind::ExpiredSignature => ApiError::Unauthorized("token_expired"),
-                _ => ApiError::Unauthorized("invalid_token"),
+                ErrorKind::ExpiredSignature => ApiError::Unauthorized(Code::TokenExpired),
+                _ => ApiError::Unauthorized(Code::InvalidToken),
             })
     }
 }

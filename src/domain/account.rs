@@ -1,9 +1,10 @@
 //! Account identifiers and credentials as residents type them on a phone.
 
+use crate::i18n::Code;
 use std::fmt;
 
 /// Machine code of why a value was refused; the API turns it into a localised message.
-pub type Refusal = &'static str;
+pub type Refusal = Code;
 
 /// A Thai phone number in E.164 form (`+66` and 8 or 9 national digits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,21 +21,21 @@ impl Phone {
                 '0'..='9' => digits.push(c),
                 '๐'..='๙' => {
                     let value = c as u32 - '๐' as u32;
-                    digits.push(char::from_digit(value, 10).ok_or("invalid_phone")?);
+                    digits.push(char::from_digit(value, 10).ok_or(Code::InvalidPhone)?);
                 }
                 '+' if i == 0 => plus = true,
                 ' ' | '-' | '.' | '(' | ')' => {}
-                _ => return Err("invalid_phone"),
+                _ => return Err(Code::InvalidPhone),
             }
         }
         let national = if plus {
-            digits.strip_prefix("66").ok_or("phone_not_thai")?
+            digits.strip_prefix("66").ok_or(Code::PhoneNotThai)?
         } else if let Some(rest) = digits.strip_prefix('0') {
             rest
         } else if let Some(rest) = digits.strip_prefix("66").filter(|r| r.len() >= 8) {
             rest
         } else {
-            return Err("invalid_phone");
+            return Err(Code::InvalidPhone);
         };
         // +66 followed by a trunk zero (`+66 081…`) is a common slip; tolerate it.
         let national = national.strip_prefix('0').unwrap_or(national);
@@ -46,7 +47,7 @@ impl Phone {
             _ => false,
         };
         if !valid {
-            return Err("invalid_phone");
+            return Err(Code::InvalidPhone);
         }
         Ok(Phone(format!("+66{national}")))
     }
@@ -64,16 +65,16 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, Refusal> {
         let email = raw.trim().to_lowercase();
         if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err("invalid_email");
+            return Err(Code::InvalidEmail);
         }
-        let (local, domain) = email.rsplit_once('@').ok_or("invalid_email")?;
+        let (local, domain) = email.rsplit_once('@').ok_or(Code::InvalidEmail)?;
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
             && !domain.contains('@');
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
-            return Err("invalid_email");
+            return Err(Code::InvalidEmail);
         }
         Ok(Email(email))
     }
@@ -93,13 +94,13 @@ impl Password {
     pub fn parse(raw: &str) -> Result<Self, Refusal> {
         let chars = raw.chars().count();
         if chars < Self::MIN_CHARS {
-            return Err("password_too_short");
+            return Err(Code::PasswordTooShort);
         }
         if chars > Self::MAX_CHARS {
-            return Err("password_too_long");
+            return Err(Code::PasswordTooLong);
         }
         if raw.trim().is_empty() {
-            return Err("password_too_short");
+            return Err(Code::PasswordTooShort);
         }
         Ok(Password(raw.to_string()))
     }
@@ -123,10 +124,10 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, Refusal> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err("required");
+            return Err(Code::Required);
         }
         if name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err("invalid_display_name");
+            return Err(Code::InvalidDisplayName);
         }
         Ok(DisplayName(name.to_string()))
     }
@@ -282,7 +283,7 @@ mod tests {
         ] {
             assert!(Phone::parse(raw).is_err(), "{raw:?} was accepted");
         }
-        assert_eq!(Phone::parse("+1 415 555 0100"), Err("phone_not_thai"));
+        assert_eq!(Phone::parse("+1 415 555 0100"), Err(Code::PhoneNotThai));
     }
 
     #[test]
@@ -309,15 +310,15 @@ mod tests {
     fn passwords_count_characters_not_bytes() {
         // Eight Thai characters are 24 bytes but a valid eight-character password.
         assert!(Password::parse("รหัสผ่านดี").is_ok());
-        assert_eq!(Password::parse("short").err(), Some("password_too_short"));
+        assert_eq!(Password::parse("short").err(), Some(Code::PasswordTooShort));
         assert_eq!(
             Password::parse(&"ก".repeat(129)).err(),
-            Some("password_too_long")
+            Some(Code::PasswordTooLong)
         );
         assert!(Password::parse(&"ก".repeat(128)).is_ok());
         assert_eq!(
             Password::parse("         ").err(),
-            Some("password_too_short")
+            Some(Code::PasswordTooShort)
         );
     }
 

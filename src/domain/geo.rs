@@ -1,5 +1,7 @@
 //! Points on the earth and great-circle distances between them.
 
+use crate::i18n::Code;
+
 /// Mean earth radius (IUGG), in kilometres.
 const EARTH_RADIUS_KM: f64 = 6_371.008_8;
 
@@ -12,12 +14,12 @@ pub struct Coordinates {
 
 impl Coordinates {
     /// Refuses non-finite and out-of-range values with the field that is wrong.
-    pub fn new(lat: f64, lon: f64) -> Result<Self, (&'static str, &'static str)> {
+    pub fn new(lat: f64, lon: f64) -> Result<Self, (&'static str, Code)> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(("lat", "out_of_range"));
+            return Err(("lat", Code::OutOfRange));
         }
         if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(("lon", "out_of_range"));
+            return Err(("lon", Code::OutOfRange));
         }
         Ok(Coordinates { lat, lon })
     }
@@ -47,11 +49,14 @@ mod tests {
 
     #[test]
     fn out_of_range_coordinates_are_refused() {
-        assert_eq!(Coordinates::new(90.1, 0.0), Err(("lat", "out_of_range")));
-        assert_eq!(Coordinates::new(0.0, -180.5), Err(("lon", "out_of_range")));
+        assert_eq!(Coordinates::new(90.1, 0.0), Err(("lat", Code::OutOfRange)));
+        assert_eq!(
+            Coordinates::new(0.0, -180.5),
+            Err(("lon", Code::OutOfRange))
+        );
         assert_eq!(
             Coordinates::new(f64::NAN, 0.0),
-            Err(("lat", "out_of_range"))
+            Err(("lat", Code::OutOfRange))
         );
         assert!(Coordinates::new(-90.0, 180.0).is_ok());
     }

@@ -9,6 +9,7 @@ use crate::domain::Role;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::i18n::Code;
 use crate::models::audit;
 use crate::models::users::{self, UserFilter};
 use crate::ops;
@@ -39,14 +40,14 @@ pub async fn list_users(
     let limit = page_limit(query.limit)?;
     let role = match query.role.as_deref() {
         None => None,
-        Some(r) => Some(Role::parse(r).ok_or_else(|| ApiError::field("role", "invalid_role"))?),
+        Some(r) => Some(Role::parse(r).ok_or_else(|| ApiError::field("role", Code::InvalidRole))?),
     };
     let q = query
         .q
         .map(|q| q.trim().to_string())
         .filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::field("q", "too_long"));
+        return Err(ApiError::field("q", Code::TooLong));
     }
     let filter = UserFilter {
         q,
@@ -68,7 +69,7 @@ pub async fn update_user(
 ) -> ApiResult<HttpResponse> {
     let target = path.into_inner();
     let role =
-        Role::parse(body.role.trim()).ok_or_else(|| ApiError::field("role", "invalid_role"))?;
+        Role::parse(body.role.trim()).ok_or_else(|| ApiError::field("role", Code::InvalidRole))?;
     let actor = admin.actor();
     let updated = with_db(&pool, move |conn| {
         ops::accounts::set_role(conn, &actor, &target, role)

@@ -13,6 +13,7 @@ use crate::db::{self, DbPool};
 use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::JsonBody;
+use crate::i18n::Code;
 use crate::models::login_throttle::{self, Admission};
 use crate::models::logins::{self, IssuedRefresh, RefreshOutcome};
 use crate::models::users::{self, CreateUserError, NewUser, User};
@@ -68,22 +69,18 @@ fn present(field: &Option<String>) -> Option<&str> {
 }
 
 /// Keeps a parsed value, or records why its field was refused.
-pub fn accept<T>(
-    errors: &mut Vec<FieldError>,
-    field: &str,
-    parsed: Result<T, &'static str>,
-) -> Option<T> {
+pub fn accept<T>(errors: &mut Vec<FieldError>, field: &str, parsed: Result<T, Code>) -> Option<T> {
     parsed
         .map_err(|code| errors.push(FieldError::new(field, code)))
         .ok()
 }
 
 /// Parses a locale field: `th` or `en`.
-pub fn parse_locale(raw: &str) -> Result<Locale, &'static str> {
+pub fn parse_locale(raw: &str) -> Result<Locale, Code> {
     match raw.trim() {
         "th" => Ok(Locale::Th),
         "en" => Ok(Locale::En),
-        _ => Err("invalid_locale"),
+        _ => Err(Code::InvalidLocale),
     }
 }
 
@@ -101,7 +98,7 @@ pub async fn register(
     let email =
         present(&body.email).and_then(|raw| accept(&mut errors, "email", Email::parse(raw)));
     if present(&body.phone).is_none() && present(&body.email).is_none() {
-        errors.push(FieldError::new("phone", "phone_or_email_required"));
+        errors.push(FieldError::new("phone", Code::PhoneOrEmailRequired));
     }
     let password = accept(&mut errors, "password", Password::parse(&body.password));
     let display_name = accept(
@@ -137,8 +134,8 @@ pub async fn register(
     let ttl = settings.refresh_token_ttl;
     let (user, refresh) = with_db(&pool, move |conn| {
         let user = users::create_user(conn, &new_user)?.map_err(|taken| match taken {
-            CreateUserError::PhoneTaken => ApiError::Conflict("phone_taken"),
-            CreateUserError::EmailTaken => ApiError::Conflict("email_taken"),
+            CreateUserError::PhoneTaken => ApiError::Conflict(Code::PhoneTaken),
+            CreateUserError::EmailTaken => ApiError::Conflict(Code::EmailTaken),
         })?;
         let refresh = logins::start(conn, &user.id, agent.as_deref(), ttl)?;
         Ok((user, refresh))
@@ -157,11 +154,11 @@ pub async fn login(
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     if body.login.trim().is_empty() || body.login.chars().count() > 254 {
-        return Err(ApiError::field("login", "required"));
+        return Err(ApiError::field("login", Code::Required));
     }
     if body.password.chars().count() > Password::MAX_CHARS {
         // Never verify a megabyte password: it would only burn CPU. Same answer as a wrong one.
-        return Err(ApiError::Unauthorized("invalid_credentials"));
+        return Err(ApiError::Unauthorized(Code::InvalidCredentials));
     }
     let login_key = normalise_login(&body.login);
     let (max_failures, window) = (settings.login_max_failures, settings.login_lockout);
@@ -169,7 +166,7 @@ pub async fn login(
     let user = with_db(&pool, move |conn| {
         match login_throttle::admit(conn, &key, max_failures, window)? {
             Admission::Locked { retry_after_secs } => Err(ApiError::TooManyRequests {
-                code: "too_many_login_attempts",
+                code: Code::TooManyLoginAttempts,
                 retry_after_secs,
             }),
             Admission::Allowed => Ok(users::find_by_login(conn, &key)?),
@@ -187,7 +184,7 @@ pub async fn login(
     })
     .await?;
     let Some(user) = user.filter(|_| verified) else {
-        return Err(ApiError::Unauthorized("invalid_credentials"));
+        return Err(ApiError::Unauthorized(Code::InvalidCredentials));
     };
 
     let agent = user_agent(&req);
@@ -210,7 +207,7 @@ pub async fn refresh_tokens(
     JsonBody(body): JsonBody<RefreshRequest>,
 ) -> ApiResult<HttpResponse> {
     if body.refresh_token.is_empty() || body.refresh_token.len() > 200 {
-        return Err(ApiError::Unauthorized("invalid_refresh_token"));
+        return Err(ApiError::Unauthorized(Code::InvalidRefreshToken));
     }
     let (ttl, grace) = (settings.refresh_token_ttl, settings.refresh_reuse_grace);
     let outcome = with_db(&pool, move |conn| {
@@ -221,10 +218,10 @@ pub async fn refresh_tokens(
         RefreshOutcome::Rotated { user, refresh } => {
             Ok(HttpResponse::Ok().json(token_pair(&keys, *user, refresh)?))
         }
-        RefreshOutcome::Invalid => Err(ApiError::Unauthorized("invalid_refresh_token")),
+        RefreshOutcome::Invalid => Err(ApiError::Unauthorized(Code::InvalidRefreshToken)),
         RefreshOutcome::Reused => {
             tracing::warn!("a spent refresh token was presented again; its session was revoked");
-            Err(ApiError::Unauthorized("refresh_token_reused"))
+            Err(ApiError::Unauthorized(Code::RefreshTokenReused))
         }
     }
 }

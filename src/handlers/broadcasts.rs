@@ -10,6 +10,7 @@ use crate::db::DbPool;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::i18n::Code;
 use crate::models::broadcasts::{self, Broadcast, Stats};
 use crate::ops::{
     self,
@@ -208,7 +209,7 @@ pub async fn list_push_failures(
     let before = match query.cursor.as_deref().map(decode_cursor).transpose()? {
         Some(c) => Some(
             c.parse::<i64>()
-                .map_err(|_| ApiError::field("cursor", "invalid_cursor"))?,
+                .map_err(|_| ApiError::field("cursor", Code::InvalidCursor))?,
         ),
         None => None,
     };

@@ -14,6 +14,7 @@ use crate::domain::{find_province, CenterStatus, Coordinates, Phone};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_key, encode_key, page_limit};
+use crate::i18n::Code;
 use crate::models::centers::{self, Center, CenterChanges};
 use crate::models::users::new_id;
 use crate::ops::{self, centers::Assigned};
@@ -54,7 +55,7 @@ fn decode_cursor(raw: &str, near: bool) -> Result<CenterCursor, ApiError> {
         let mut parts = decode_key(raw, "n", 2)?;
         let id = parts.pop().unwrap_or_default();
         let bits = u64::from_str_radix(&parts[0], 16)
-            .map_err(|_| ApiError::field("cursor", "invalid_cursor"))?;
+            .map_err(|_| ApiError::field("cursor", Code::InvalidCursor))?;
         Ok(CenterCursor::Near(f64::from_bits(bits), id))
     } else {
         Ok(CenterCursor::Code(decode_key(raw, "c", 1)?.remove(0)))
@@ -78,15 +79,15 @@ pub async fn list_centers(
         None => None,
         Some(p) => Some(
             find_province(p)
-                .ok_or_else(|| ApiError::field("province", "unknown_province"))?
+                .ok_or_else(|| ApiError::field("province", Code::UnknownProvince))?
                 .name_th,
         ),
     };
     let status = match query.status.as_deref() {
         None => None,
-        Some(s) => {
-            Some(CenterStatus::parse(s).ok_or_else(|| ApiError::field("status", "invalid_value"))?)
-        }
+        Some(s) => Some(
+            CenterStatus::parse(s).ok_or_else(|| ApiError::field("status", Code::InvalidValue))?,
+        ),
     };
     let q = query
         .q
@@ -94,7 +95,7 @@ pub async fn list_centers(
         .map(|q| q.trim().to_lowercase())
         .filter(|q| !q.is_empty());
     if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-        return Err(ApiError::field("q", "too_long"));
+        return Err(ApiError::field("q", Code::TooLong));
     }
     let cursor = query
         .cursor
@@ -215,7 +216,7 @@ pub struct CreateCenterRequest {
 }
 
 /// Center codes: letters, digits and dashes, as printed on signs (`CDC-CMI-0001`).
-pub fn parse_center_code(raw: &str) -> Result<String, &'static str> {
+pub fn parse_center_code(raw: &str) -> Result<String, Code> {
     let code = raw.trim().to_uppercase();
     let valid = !code.is_empty()
         && code.len() <= 32
@@ -223,21 +224,21 @@ pub fn parse_center_code(raw: &str) -> Result<String, &'static str> {
     if valid {
         Ok(code)
     } else {
-        Err("invalid_center_code")
+        Err(Code::InvalidCenterCode)
     }
 }
 
-pub fn parse_center_status(raw: &str) -> Result<CenterStatus, &'static str> {
-    CenterStatus::parse(raw.trim()).ok_or("invalid_value")
+pub fn parse_center_status(raw: &str) -> Result<CenterStatus, Code> {
+    CenterStatus::parse(raw.trim()).ok_or(Code::InvalidValue)
 }
 
-fn parse_province(raw: &str) -> Result<String, &'static str> {
+fn parse_province(raw: &str) -> Result<String, Code> {
     find_province(raw)
         .map(|p| p.name_th.to_string())
-        .ok_or("unknown_province")
+        .ok_or(Code::UnknownProvince)
 }
 
-fn parse_center_phone(raw: Option<&str>) -> Result<Option<String>, &'static str> {
+fn parse_center_phone(raw: Option<&str>) -> Result<Option<String>, Code> {
     match raw.map(str::trim).filter(|p| !p.is_empty()) {
         None => Ok(None),
         Some(p) => Phone::parse(p).map(|p| Some(p.as_str().to_string())),

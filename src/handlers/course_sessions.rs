@@ -17,6 +17,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{
     decode_key, encode_key, page_limit, parse_time_part, time_part, Page,
 };
+use crate::i18n::Code;
 use crate::models::course_sessions::{self, CourseSession, SessionChange, SessionFilter};
 use crate::models::{centers, courses};
 use crate::ops::{
@@ -114,7 +115,7 @@ pub async fn list_sessions(
         accept(
             &mut errors,
             "status",
-            SessionStatus::parse(s).ok_or("invalid_value"),
+            SessionStatus::parse(s).ok_or(Code::InvalidValue),
         )
     });
     if !errors.is_empty() {
@@ -123,7 +124,7 @@ pub async fn list_sessions(
     let (from, to, status) = (from.flatten(), to.flatten(), status.flatten());
     if let (Some(from), Some(to)) = (from, to) {
         if from >= to {
-            return Err(ApiError::field("to", "ends_before_start"));
+            return Err(ApiError::field("to", Code::EndsBeforeStart));
         }
     }
     let near = parse_near(query.lat, query.lon, query.radius_km)?;
@@ -292,7 +293,7 @@ pub async fn update_session(
             .and_then(|r| accept(&mut errors, "room", optional_text(r.as_deref(), 100))),
     };
     if change.starts_at.is_some_and(|s| s <= db::now()) {
-        errors.push(FieldError::new("starts_at", "must_be_in_future"));
+        errors.push(FieldError::new("starts_at", Code::MustBeInFuture));
     }
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));

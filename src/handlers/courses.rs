@@ -8,6 +8,7 @@ use crate::db::{self, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
+use crate::i18n::Code;
 use crate::models::courses::{self, Course, CourseChanges, CourseFilter};
 use crate::models::users::new_id;
 use crate::ops;
@@ -19,16 +20,16 @@ use super::with_db;
 
 pub const LEVELS: [&str; 3] = ["beginner", "intermediate", "advanced"];
 
-fn parse_level(raw: &str) -> Result<String, &'static str> {
+fn parse_level(raw: &str) -> Result<String, Code> {
     LEVELS
         .iter()
         .find(|l| **l == raw.trim())
         .map(|l| l.to_string())
-        .ok_or("invalid_value")
+        .ok_or(Code::InvalidValue)
 }
 
 /// Categories are short snake_case words (`smartphone_basics`, `online_safety`, …).
-fn parse_category(raw: &str) -> Result<String, &'static str> {
+fn parse_category(raw: &str) -> Result<String, Code> {
     let category = raw.trim();
     let valid = !category.is_empty()
         && category.len() <= 50
@@ -38,15 +39,15 @@ fn parse_category(raw: &str) -> Result<String, &'static str> {
     if valid {
         Ok(category.to_string())
     } else {
-        Err("invalid_value")
+        Err(Code::InvalidValue)
     }
 }
 
-fn parse_duration_minutes(minutes: i32) -> Result<i32, &'static str> {
+fn parse_duration_minutes(minutes: i32) -> Result<i32, Code> {
     if (1..=24 * 60).contains(&minutes) {
         Ok(minutes)
     } else {
-        Err("out_of_range")
+        Err(Code::OutOfRange)
     }
 }
 

@@ -12,6 +12,7 @@ use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{
     decode_key, encode_key, page_limit, parse_time_part, time_part, Page,
 };
+use crate::i18n::Code;
 use crate::models::devices::{self, Device};
 use crate::models::notifications::{self, Notification};
 
@@ -20,7 +21,7 @@ use super::views::rfc3339;
 use super::with_db;
 
 /// FCM registration tokens are long strings of URL-safe characters and colons.
-fn parse_token(raw: &str) -> Result<String, &'static str> {
+fn parse_token(raw: &str) -> Result<String, Code> {
     let token = raw.trim();
     let valid = !token.is_empty()
         && token.len() <= 4096
@@ -30,7 +31,7 @@ fn parse_token(raw: &str) -> Result<String, &'static str> {
     if valid {
         Ok(token.to_string())
     } else {
-        Err("invalid_value")
+        Err(Code::InvalidValue)
     }
 }
 
@@ -74,7 +75,7 @@ pub async fn register_device(
     let platform = accept(
         &mut errors,
         "platform",
-        Platform::parse(body.platform.trim()).ok_or("invalid_value"),
+        Platform::parse(body.platform.trim()).ok_or(Code::InvalidValue),
     );
     let locale = accept(
         &mut errors,

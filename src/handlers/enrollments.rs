@@ -12,6 +12,7 @@ use crate::domain::{EnrollmentStatus, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
+use crate::i18n::Code;
 use crate::models::{enrollments, seats};
 use crate::ops::{
     self,
@@ -36,7 +37,7 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// The header's bytes as a key: surrounding spaces are ignored, the rest must be
 /// 1–255 visible ASCII characters.
 fn parse_idempotency_key(raw: &[u8]) -> Result<String, ApiError> {
-    let invalid = || ApiError::field("Idempotency-Key", "invalid_value");
+    let invalid = || ApiError::field("Idempotency-Key", Code::InvalidValue);
     let key = std::str::from_utf8(raw).map_err(|_| invalid())?.trim();
     if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(invalid());
@@ -126,7 +127,7 @@ fn offset_from(cursor: Option<&str>) -> Result<usize, ApiError> {
         Some(c) => decode_cursor(c)?
             .strip_prefix("o:")
             .and_then(|n| n.parse().ok())
-            .ok_or_else(|| ApiError::field("cursor", "invalid_cursor")),
+            .ok_or_else(|| ApiError::field("cursor", Code::InvalidCursor)),
     }
 }
 
@@ -338,7 +339,7 @@ pub async fn update_enrollment(
 ) -> ApiResult<HttpResponse> {
     let status = match EnrollmentStatus::parse(body.status.trim()) {
         Some(s) if s.is_attendance() => s,
-        _ => return Err(ApiError::field("status", "invalid_value")),
+        _ => return Err(ApiError::field("status", Code::InvalidValue)),
     };
     let id = path.into_inner();
     let actor = user.actor();

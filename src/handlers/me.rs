@@ -7,6 +7,7 @@ use crate::auth::AuthUser;
 use crate::db::DbPool;
 use crate::domain::DisplayName;
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::i18n::Code;
 use crate::models::users::{self, ProfileChanges};
 
 use super::auth::{accept, parse_locale};
@@ -57,8 +58,8 @@ pub struct UpdateMeRequest {
 }
 
 /// `HH:MM` on a 24-hour clock.
-pub fn parse_clock_time(raw: &str) -> Result<String, &'static str> {
-    let (h, m) = raw.trim().split_once(':').ok_or("invalid_time")?;
+pub fn parse_clock_time(raw: &str) -> Result<String, Code> {
+    let (h, m) = raw.trim().split_once(':').ok_or(Code::InvalidTime)?;
     let valid = h.len() == 2
         && m.len() == 2
         && h.parse::<u8>().is_ok_and(|h| h < 24)
@@ -66,15 +67,15 @@ pub fn parse_clock_time(raw: &str) -> Result<String, &'static str> {
     if valid {
         Ok(format!("{h}:{m}"))
     } else {
-        Err("invalid_time")
+        Err(Code::InvalidTime)
     }
 }
 
-fn in_range(value: f64, limit: f64) -> Result<f64, &'static str> {
+fn in_range(value: f64, limit: f64) -> Result<f64, Code> {
     if value.is_finite() && (-limit..=limit).contains(&value) {
         Ok(value)
     } else {
-        Err("out_of_range")
+        Err(Code::OutOfRange)
     }
 }
 
@@ -109,14 +110,14 @@ impl UpdateMeRequest {
                 } else {
                     "home_lon"
                 };
-                errors.push(FieldError::new(missing, "required"));
+                errors.push(FieldError::new(missing, Code::Required));
             }
         }
         if let Some(province) = self.province {
             changes.province = match province.as_deref().map(str::trim) {
                 None | Some("") => Some(None),
                 Some(p) if p.chars().count() > 100 => {
-                    errors.push(FieldError::new("province", "too_long"));
+                    errors.push(FieldError::new("province", Code::TooLong));
                     None
                 }
                 Some(p) => Some(Some(p.to_string())),

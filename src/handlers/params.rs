@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDateTime};
 use crate::db;
 use crate::domain::Coordinates;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::Code;
 
 /// Largest search radius, in kilometres.
 pub const MAX_RADIUS_KM: f64 = 100.0;
@@ -13,12 +14,12 @@ pub const DEFAULT_RADIUS_KM: f64 = 25.0;
 
 /// An RFC 3339 timestamp with offset, as UTC. A `+` that arrived as a space (an
 /// unencoded `+` in a query string) is read as `+`.
-pub fn parse_time(raw: &str) -> Result<NaiveDateTime, &'static str> {
+pub fn parse_time(raw: &str) -> Result<NaiveDateTime, Code> {
     let raw = raw.trim();
     DateTime::parse_from_rfc3339(raw)
         .or_else(|_| DateTime::parse_from_rfc3339(&raw.replace(' ', "+")))
         .map(|t| db::truncate_micros(t.naive_utc()))
-        .map_err(|_| "invalid_timestamp")
+        .map_err(|_| Code::InvalidTimestamp)
 }
 
 /// A search origin and radius from optional `lat`, `lon`, `radius_km` parameters.
@@ -31,42 +32,42 @@ pub fn parse_near(
         (None, None) => {
             if radius_km.is_some() {
                 return Err(ApiError::Validation(vec![
-                    FieldError::new("lat", "required"),
-                    FieldError::new("lon", "required"),
+                    FieldError::new("lat", Code::Required),
+                    FieldError::new("lon", Code::Required),
                 ]));
             }
             return Ok(None);
         }
-        (Some(_), None) => return Err(ApiError::field("lon", "required")),
-        (None, Some(_)) => return Err(ApiError::field("lat", "required")),
+        (Some(_), None) => return Err(ApiError::field("lon", Code::Required)),
+        (None, Some(_)) => return Err(ApiError::field("lat", Code::Required)),
         (Some(lat), Some(lon)) => (lat, lon),
     };
     let origin =
         Coordinates::new(lat, lon).map_err(|(field, code)| ApiError::field(field, code))?;
     let radius = radius_km.unwrap_or(DEFAULT_RADIUS_KM);
     if !radius.is_finite() || radius <= 0.0 || radius > MAX_RADIUS_KM {
-        return Err(ApiError::field("radius_km", "out_of_range"));
+        return Err(ApiError::field("radius_km", Code::OutOfRange));
     }
     Ok(Some((origin, radius)))
 }
 
 /// A trimmed text of 1..=`max` characters without control characters.
-pub fn required_text(raw: &str, max: usize) -> Result<String, &'static str> {
+pub fn required_text(raw: &str, max: usize) -> Result<String, Code> {
     let text = raw.trim();
     if text.is_empty() {
-        return Err("required");
+        return Err(Code::Required);
     }
     if text.chars().count() > max {
-        return Err("too_long");
+        return Err(Code::TooLong);
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err("invalid_value");
+        return Err(Code::InvalidValue);
     }
     Ok(text.to_string())
 }
 
 /// Like `required_text`, but empty means "none".
-pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, &'static str> {
+pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Code> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => required_text(text, max).map(Some),

@@ -10,6 +10,7 @@ use crate::db::DbPool;
 use crate::domain::EnrollmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
+use crate::i18n::Code;
 use crate::models::reports::{self, GroupBy};
 
 use super::auth::accept;
@@ -50,7 +51,10 @@ pub async fn enrollment_report(
         "center" => Some(GroupBy::Center),
         "course" => Some(GroupBy::Course),
         _ => {
-            errors.push(crate::error::FieldError::new("group_by", "invalid_value"));
+            errors.push(crate::error::FieldError::new(
+                "group_by",
+                Code::InvalidValue,
+            ));
             None
         }
     };
@@ -68,7 +72,7 @@ pub async fn enrollment_report(
     let (from, to) = (from.flatten(), to.flatten());
     if let (Some(f), Some(t)) = (from, to) {
         if f >= t {
-            return Err(ApiError::field("to", "ends_before_start"));
+            return Err(ApiError::field("to", Code::EndsBeforeStart));
         }
     }
     let counts = with_db(&pool, move |conn| {

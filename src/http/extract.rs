@@ -12,6 +12,7 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use crate::i18n::Code;
 
 /// Largest JSON body accepted on any route.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -51,7 +52,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             }
             let mut body = Vec::with_capacity(declared_length.unwrap_or(1024).min(MAX_BODY_BYTES));
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::BadRequest("malformed_json"))?;
+                let chunk = chunk.map_err(|_| ApiError::BadRequest(Code::MalformedJson))?;
                 if body.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(ApiError::PayloadTooLarge);
                 }
@@ -65,13 +66,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// Parses a JSON document, telling apart unreadable input from a readable one with
 /// wrong content.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest("invalid_utf8"))?;
+    let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest(Code::InvalidUtf8))?;
     // Every body is an object. serde would also read a struct from an array (`["a","b"]`),
     // which only hides client bugs.
     if !text.trim_start().starts_with('{') {
         return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Ok(_) => Err(ApiError::field("body", "invalid_type")),
-            Err(_) => Err(ApiError::BadRequest("malformed_json")),
+            Ok(_) => Err(ApiError::field("body", Code::InvalidType)),
+            Err(_) => Err(ApiError::BadRequest(Code::MalformedJson)),
         };
     }
     let mut deserializer = serde_json::Deserializer::from_str(text);
@@ -82,12 +83,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             serde_json::error::Category::Data => {
                 ApiError::Validation(vec![field_error(&path, &inner.to_string())])
             }
-            _ => ApiError::BadRequest("malformed_json"),
+            _ => ApiError::BadRequest(Code::MalformedJson),
         }
     })?;
     deserializer
         .end()
-        .map_err(|_| ApiError::BadRequest("malformed_json"))?;
+        .map_err(|_| ApiError::BadRequest(Code::MalformedJson))?;
     Ok(value)
 }
 
@@ -101,10 +102,10 @@ fn field_error(path: &str, message: &str) -> FieldError {
     };
     let quoted = message.split('`').nth(1).unwrap_or("");
     if message.starts_with("unknown field") {
-        return FieldError::new(named(quoted), "unknown_field");
+        return FieldError::new(named(quoted), Code::UnknownField);
     }
     if message.starts_with("missing field") {
-        return FieldError::new(named(quoted), "required");
+        return FieldError::new(named(quoted), Code::Required);
     }
     let field = if path.is_empty() {
         "body".to_string()
@@ -112,9 +113,9 @@ fn field_error(path: &str, message: &str) -> FieldError {
         path.to_string()
     };
     let code = if message.starts_with("invalid type") {
-        "invalid_type"
+        Code::InvalidType
     } else {
-        "invalid_value"
+        Code::InvalidValue
     };
     FieldError::new(field, code)
 }
@@ -161,14 +162,18 @@ mod tests {
         password: String,
     }
 
-    fn codes(result: Result<Login, ApiError>) -> (String, Vec<(String, String)>) {
+    /// The code of the refusal (`ok` when accepted) and its field errors, as words.
+    fn codes(result: Result<Login, ApiError>) -> (&'static str, Vec<(String, &'static str)>) {
         match result {
-            Ok(_) => ("ok".into(), vec![]),
+            Ok(_) => ("ok", vec![]),
             Err(ApiError::Validation(fields)) => (
-                "validation_failed".into(),
-                fields.into_iter().map(|f| (f.field, f.code)).collect(),
+                Code::ValidationFailed.as_str(),
+                fields
+                    .into_iter()
+                    .map(|f| (f.field, f.code.as_str()))
+                    .collect(),
             ),
-            Err(other) => (other.code().into(), vec![]),
+            Err(other) => (other.code().as_str(), vec![]),
         }
     }
 
@@ -189,26 +194,26 @@ mod tests {
         );
         assert_eq!(
             codes(parse_json(br#"{"login":1,"password":"b"}"#)).1,
-            vec![("login".into(), "invalid_type".into())]
+            vec![("login".into(), "invalid_type")]
         );
         assert_eq!(
             codes(parse_json(br#"{"password":"b"}"#)).1,
-            vec![("login".into(), "required".into())]
+            vec![("login".into(), "required")]
         );
         assert_eq!(
             codes(parse_json(
                 br#"{"login":"a","password":"b","role":"admin"}"#
             ))
             .1,
-            vec![("role".into(), "unknown_field".into())]
+            vec![("role".into(), "unknown_field")]
         );
         assert_eq!(
             codes(parse_json(b"\"text\"")).1,
-            vec![("body".into(), "invalid_type".into())]
+            vec![("body".into(), "invalid_type")]
         );
         assert_eq!(
             codes(parse_json(br#"["a", "b"]"#)).1,
-            vec![("body".into(), "invalid_type".into())]
+            vec![("body".into(), "invalid_type")]
         );
         assert_eq!(codes(parse_json(b"[1,")).0, "malformed_json");
     }

@@ -14,6 +14,7 @@ use tracing::Instrument;
 use crate::error::ApiError;
 use crate::http::metrics::Metrics;
 use crate::i18n::negotiate;
+use crate::i18n::Code;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -154,9 +155,9 @@ fn fallback_error(status: StatusCode) -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(""),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        StatusCode::UNAUTHORIZED => ApiError::Unauthorized("invalid_token"),
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(Code::InvalidToken),
         StatusCode::FORBIDDEN => ApiError::Forbidden,
-        s if s.is_client_error() => ApiError::BadRequest("invalid_path"),
+        s if s.is_client_error() => ApiError::BadRequest(Code::InvalidPath),
         _ => ApiError::Internal(anyhow::anyhow!("framework answered {status}")),
     }
 }

@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::error::ApiError;
+use crate::i18n::Code;
 
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
@@ -21,7 +22,7 @@ pub fn page_limit(limit: Option<i64>) -> Result<i64, ApiError> {
     match limit {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::field("limit", "out_of_range")),
+        Some(_) => Err(ApiError::field("limit", Code::OutOfRange)),
     }
 }
 
@@ -40,7 +41,7 @@ pub fn encode_key(tag: &str, parts: &[&str]) -> String {
 
 /// The `parts` parts of a cursor made by `encode_key(tag, …)`; the last part may hold `:`.
 pub fn decode_key(cursor: &str, tag: &str, parts: usize) -> Result<Vec<String>, ApiError> {
-    let invalid = || ApiError::field("cursor", "invalid_cursor");
+    let invalid = || ApiError::field("cursor", Code::InvalidCursor);
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim())
         .map_err(|_| invalid())?;
@@ -67,7 +68,7 @@ pub fn parse_time_part(part: &str) -> Result<NaiveDateTime, ApiError> {
         .ok()
         .and_then(chrono::DateTime::from_timestamp_micros)
         .map(|t| t.naive_utc())
-        .ok_or_else(|| ApiError::field("cursor", "invalid_cursor"))
+        .ok_or_else(|| ApiError::field("cursor", Code::InvalidCursor))
 }
 
 /// The cursor of lists ordered by one key (an ID, or an offset): `v1:key`.

@@ -3,6 +3,7 @@
 use crate::db::{self, DbConn};
 use crate::domain::Role;
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::models::audit;
 use crate::models::users::{self, User};
 
@@ -18,7 +19,7 @@ pub fn set_role(
     actor.ensure_admin()?;
     if user_id == actor.id {
         // An admin demoting themselves could leave the network with no admin at all.
-        return Err(ApiError::Conflict("cannot_change_own_role"));
+        return Err(ApiError::Conflict(Code::CannotChangeOwnRole));
     }
     let updated = db::write_transaction(conn, |conn| {
         let updated = users::set_role(conn, user_id, role)?.ok_or(ApiError::NotFound)?;

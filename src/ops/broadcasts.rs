@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::db::{self, DbConn};
 use crate::domain::{find_province, Role};
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::models::broadcasts::{self, Audience, Broadcast};
 use crate::models::users::new_id;
 use crate::models::{audit, centers, course_sessions, courses};
@@ -44,13 +45,13 @@ pub fn resolve_audience(
         .as_deref()
         .map(str::trim)
         .filter(|v| !v.is_empty());
-    let missing = || ApiError::field("audience.value", "required");
-    let unknown = || ApiError::field("audience.value", "not_found");
+    let missing = || ApiError::field("audience.value", Code::Required);
+    let unknown = || ApiError::field("audience.value", Code::NotFound);
     let audience = match input.kind.trim() {
         "all" => Audience::All,
         "province" => Audience::Province(
             find_province(value.ok_or_else(missing)?)
-                .ok_or_else(|| ApiError::field("audience.value", "unknown_province"))?
+                .ok_or_else(|| ApiError::field("audience.value", Code::UnknownProvince))?
                 .name_th
                 .to_string(),
         ),
@@ -70,7 +71,7 @@ pub fn resolve_audience(
             actor.ensure_manages(conn, &session.center_id)?;
             Audience::Session(id.to_string())
         }
-        _ => return Err(ApiError::field("audience.kind", "invalid_value")),
+        _ => return Err(ApiError::field("audience.kind", Code::InvalidValue)),
     };
     if actor.role != Role::Admin && !matches!(audience, Audience::Session(_)) {
         // Staff reach the people of their own sessions, nobody else.
@@ -102,7 +103,7 @@ pub fn create(
         let audience = resolve_audience(conn, actor, &new.audience)?;
         if let Some(allowed) = broadcasts::next_allowed(conn, &actor.id, per_day, now)? {
             return Err(ApiError::TooManyRequests {
-                code: "broadcast_limit_reached",
+                code: Code::BroadcastLimitReached,
                 retry_after_secs: (allowed - now).num_seconds().max(1) as u64,
             });
         }
@@ -147,7 +148,7 @@ pub fn cancel(conn: &mut DbConn, actor: &Actor, broadcast_id: &str) -> Result<Br
         let (broadcast, cancelled) =
             broadcasts::cancel(conn, broadcast_id)?.ok_or(ApiError::NotFound)?;
         if !cancelled {
-            return Err(ApiError::Conflict("broadcast_already_sent"));
+            return Err(ApiError::Conflict(Code::BroadcastAlreadySent));
         }
         audit::record(
             conn,

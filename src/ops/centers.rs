@@ -4,6 +4,7 @@
 use crate::db::{self, DbConn};
 use crate::directory::CenterDirectory;
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::models::audit;
 use crate::models::centers::{self, AssignOutcome, Center, CenterChanges, DeleteOutcome};
 
@@ -12,7 +13,7 @@ use super::Actor;
 /// A unique-code clash reads as what it is.
 fn code_taken(e: diesel::result::Error) -> ApiError {
     match ApiError::from(e) {
-        ApiError::Conflict(_) => ApiError::Conflict("center_code_taken"),
+        ApiError::Conflict(_) => ApiError::Conflict(Code::CenterCodeTaken),
         other => other,
     }
 }
@@ -87,7 +88,7 @@ pub fn delete(
             Ok(())
         }
         DeleteOutcome::NotFound => Err(ApiError::NotFound),
-        DeleteOutcome::HasSessions => Err(ApiError::Conflict("center_has_sessions")),
+        DeleteOutcome::HasSessions => Err(ApiError::Conflict(Code::CenterHasSessions)),
     })?;
     directory.reload(conn)?;
     Ok(())
@@ -122,7 +123,7 @@ pub fn assign_staff(
             }
             AssignOutcome::AlreadyAssigned => Ok(Assigned::Already),
             AssignOutcome::NoSuchCenter | AssignOutcome::NoSuchUser => Err(ApiError::NotFound),
-            AssignOutcome::NotStaff => Err(ApiError::Conflict("user_not_staff")),
+            AssignOutcome::NotStaff => Err(ApiError::Conflict(Code::UserNotStaff)),
         }
     })
 }

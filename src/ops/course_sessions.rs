@@ -6,6 +6,7 @@ use chrono::NaiveDateTime;
 use crate::db::{self, DbConn};
 use crate::domain::{CenterStatus, SessionStatus};
 use crate::error::{ApiError, FieldError};
+use crate::i18n::Code;
 use crate::models::course_sessions::{self, ChangeRefusal, CourseSession, SessionChange};
 use crate::models::users::new_id;
 use crate::models::{audit, centers, courses, seats};
@@ -28,32 +29,32 @@ pub struct NewSession {
 }
 
 /// A capacity within 1..=`MAX_CAPACITY`.
-pub fn parse_capacity(capacity: i32) -> Result<i32, &'static str> {
+pub fn parse_capacity(capacity: i32) -> Result<i32, Code> {
     if (1..=MAX_CAPACITY).contains(&capacity) {
         Ok(capacity)
     } else {
-        Err("out_of_range")
+        Err(Code::OutOfRange)
     }
 }
 
 /// Start and end of a session: the start in the future, the end after it, at most a week.
 pub fn check_times(starts_at: NaiveDateTime, ends_at: NaiveDateTime, errors: &mut Vec<FieldError>) {
     if starts_at <= db::now() {
-        errors.push(FieldError::new("starts_at", "must_be_in_future"));
+        errors.push(FieldError::new("starts_at", Code::MustBeInFuture));
     }
     if ends_at <= starts_at {
-        errors.push(FieldError::new("ends_at", "ends_before_start"));
+        errors.push(FieldError::new("ends_at", Code::EndsBeforeStart));
     } else if ends_at - starts_at > chrono::Duration::days(7) {
-        errors.push(FieldError::new("ends_at", "out_of_range"));
+        errors.push(FieldError::new("ends_at", Code::OutOfRange));
     }
 }
 
 fn refusal_error(refusal: ChangeRefusal) -> ApiError {
     match refusal {
         ChangeRefusal::NotFound => ApiError::NotFound,
-        ChangeRefusal::NotScheduled => ApiError::Conflict("session_not_scheduled"),
-        ChangeRefusal::EndsBeforeStart => ApiError::field("ends_at", "ends_before_start"),
-        ChangeRefusal::CapacityBelowSeatsTaken => ApiError::Conflict("capacity_below_seats_taken"),
+        ChangeRefusal::NotScheduled => ApiError::Conflict(Code::SessionNotScheduled),
+        ChangeRefusal::EndsBeforeStart => ApiError::field("ends_at", Code::EndsBeforeStart),
+        ChangeRefusal::CapacityBelowSeatsTaken => ApiError::Conflict(Code::CapacityBelowSeatsTaken),
     }
 }
 
@@ -79,10 +80,10 @@ pub fn create(
         let center = centers::find(conn, center_id)?.ok_or(ApiError::NotFound)?;
         actor.ensure_manages(conn, &center.id)?;
         if center.status != CenterStatus::Active {
-            return Err(ApiError::Conflict("center_not_active"));
+            return Err(ApiError::Conflict(Code::CenterNotActive));
         }
         if courses::find(conn, &new.course_id)?.is_none() {
-            return Err(ApiError::field("course_id", "unknown_course"));
+            return Err(ApiError::field("course_id", Code::UnknownCourse));
         }
         let now = db::now();
         let session = CourseSession {

@@ -5,6 +5,7 @@ use crate::config::Limits;
 use crate::db::{self, DbConn};
 use crate::domain::{EnrollmentStatus, Role};
 use crate::error::ApiError;
+use crate::i18n::Code;
 use crate::models::enrollments::{self, Enrollment};
 use crate::models::idempotency::{self, Earlier};
 use crate::models::seats::{self, AttendanceRefusal, EnrollRefusal, Enrolled, GiveUpRefusal};
@@ -32,11 +33,11 @@ pub enum EnrollOutcome {
 fn enroll_refusal(refusal: EnrollRefusal) -> ApiError {
     match refusal {
         EnrollRefusal::SessionNotFound => ApiError::NotFound,
-        EnrollRefusal::SessionNotOpen => ApiError::Conflict("session_not_open"),
-        EnrollRefusal::SessionStarted => ApiError::Conflict("session_started"),
-        EnrollRefusal::AlreadyEnrolled => ApiError::Conflict("already_enrolled"),
-        EnrollRefusal::TooManyUpcoming => ApiError::Conflict("enrollment_limit_reached"),
-        EnrollRefusal::TooManyWaitlisted => ApiError::Conflict("waitlist_limit_reached"),
+        EnrollRefusal::SessionNotOpen => ApiError::Conflict(Code::SessionNotOpen),
+        EnrollRefusal::SessionStarted => ApiError::Conflict(Code::SessionStarted),
+        EnrollRefusal::AlreadyEnrolled => ApiError::Conflict(Code::AlreadyEnrolled),
+        EnrollRefusal::TooManyUpcoming => ApiError::Conflict(Code::EnrollmentLimitReached),
+        EnrollRefusal::TooManyWaitlisted => ApiError::Conflict(Code::WaitlistLimitReached),
     }
 }
 
@@ -63,7 +64,7 @@ pub fn enroll_self(
                     return Ok(EnrollOutcome::Replayed { status, body })
                 }
                 Earlier::OtherRequest => {
-                    return Err(ApiError::UnprocessableEntity("idempotency_key_reused"))
+                    return Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused))
                 }
                 Earlier::None => {}
             }
@@ -81,10 +82,10 @@ pub fn enroll_self(
     // Two tries with one key racing on PostgreSQL: the loser finds the person enrolled;
     // by now the winner's answer is stored, so replay it.
     match (answer, retry) {
-        (Err(ApiError::Conflict("already_enrolled")), Some(retry)) => {
+        (Err(ApiError::Conflict(Code::AlreadyEnrolled)), Some(retry)) => {
             match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
                 Earlier::Answer { status, body } => Ok(EnrollOutcome::Replayed { status, body }),
-                _ => Err(ApiError::Conflict("already_enrolled")),
+                _ => Err(ApiError::Conflict(Code::AlreadyEnrolled)),
             }
         }
         (other, _) => other,
@@ -103,8 +104,8 @@ pub fn cancel_own(
         let given_up = seats::give_up(conn, enrollment_id, Some(&actor.id))?.map_err(
             |refusal| match refusal {
                 GiveUpRefusal::NotFound => ApiError::NotFound,
-                GiveUpRefusal::AlreadyCancelled => ApiError::Conflict("enrollment_cancelled"),
-                GiveUpRefusal::Closed => ApiError::Conflict("enrollment_closed"),
+                GiveUpRefusal::AlreadyCancelled => ApiError::Conflict(Code::EnrollmentCancelled),
+                GiveUpRefusal::Closed => ApiError::Conflict(Code::EnrollmentClosed),
             },
         )?;
         notify::cancel_reminders(conn, &given_up.enrollment.id)?;
@@ -125,7 +126,7 @@ pub fn mark_attendance(
     status: EnrollmentStatus,
 ) -> Result<Enrollment, ApiError> {
     if !status.is_attendance() {
-        return Err(ApiError::field("status", "invalid_value"));
+        return Err(ApiError::field("status", Code::InvalidValue));
     }
     db::write_transaction(conn, |conn| {
         let enrollment = enrollments::find(conn, enrollment_id)?.ok_or(ApiError::NotFound)?;
@@ -137,10 +138,10 @@ pub fn mark_attendance(
                 |refusal| match refusal {
                     AttendanceRefusal::NotFound => ApiError::NotFound,
                     AttendanceRefusal::NotConfirmed => {
-                        ApiError::Conflict("enrollment_not_confirmed")
+                        ApiError::Conflict(Code::EnrollmentNotConfirmed)
                     }
                     AttendanceRefusal::SessionCancelled => {
-                        ApiError::Conflict("session_not_scheduled")
+                        ApiError::Conflict(Code::SessionNotScheduled)
                     }
                 },
             )?;
