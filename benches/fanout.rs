@@ -88,7 +88,7 @@ fn audience(conn: &mut DbConn, n: usize) -> anyhow::Result<String> {
     let hash = ocod::auth::password::hash_password("bench-password")?;
     let users: Vec<ocod::models::users::NewUser> = (0..=n)
         .map(|i| ocod::models::users::NewUser {
-            id: format!("{i:08}-0000-7000-8000-000000000000"),
+            id: ocod::domain::UserId::from_raw(format!("{i:08}-0000-7000-8000-000000000000")),
             phone: None,
             email: Some(format!("u{i}@bench.ocod.th")),
             password_hash: hash.clone(),
@@ -126,7 +126,7 @@ fn audience(conn: &mut DbConn, n: usize) -> anyhow::Result<String> {
         }
         Ok(())
     })?;
-    Ok(users[0].id.clone())
+    Ok(users[0].id.to_string())
 }
 
 fn broadcast(conn: &mut DbConn, admin: &str) -> anyhow::Result<()> {

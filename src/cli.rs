@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::auth::password::hash_password;
 use crate::config::Settings;
 use crate::db::{self, DbConn};
-use crate::domain::{DisplayName, Email, Locale, Password, Phone, Role};
+use crate::domain::{DisplayName, Email, Locale, Password, Phone, Role, UserId};
 use crate::models::users::{self, CreateUserError, NewUser};
 use crate::startup::Application;
 use crate::telemetry;
@@ -313,7 +313,7 @@ pub fn create_user(conn: &mut DbConn, args: &CreateUserArgs) -> anyhow::Result<u
         .map_err(|c| refuse("name", c))?;
     let now = db::now();
     let new_user = NewUser {
-        id: users::new_id(),
+        id: UserId::generate(),
         phone: phone.map(|p| p.as_str().to_string()),
         email: email.map(|e| e.as_str().to_string()),
         password_hash: hash_password(password.expose())?,

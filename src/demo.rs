@@ -7,7 +7,9 @@ use chrono::{Duration, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Asia::Bangkok;
 
 use crate::db::{self, DbConn};
-use crate::domain::{CenterStatus, Province, SessionStatus, PROVINCES};
+use crate::domain::{
+    CenterId, CenterStatus, CourseId, CourseSessionId, Province, SessionStatus, PROVINCES,
+};
 use crate::models::centers::{self, Center};
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
@@ -162,7 +164,7 @@ pub fn demo_centers(seed: u64) -> Vec<Center> {
                 rng.below(10_000_000)
             );
             all.push(Center {
-                id: rng.uuid(),
+                id: CenterId::from_raw(rng.uuid()),
                 search_text: centers::search_text(&code, &name_th, &name_en, &district, &sub_th),
                 code,
                 name_th,
@@ -360,7 +362,7 @@ pub fn demo_courses(seed: u64) -> Vec<Course> {
         .map(
             |(category, level, minutes, title_th, title_en, description_th, description_en)| {
                 Course {
-                    id: rng.uuid(),
+                    id: CourseId::from_raw(rng.uuid()),
                     title_th: title_th.to_string(),
                     title_en: title_en.to_string(),
                     description_th: description_th.to_string(),
@@ -405,7 +407,7 @@ pub fn demo_sessions(
             };
             let starts_at = local.naive_utc();
             sessions.push(CourseSession {
-                id: rng.uuid(),
+                id: CourseSessionId::from_raw(rng.uuid()),
                 center_id: center.id.clone(),
                 course_id: course.id.clone(),
                 starts_at,

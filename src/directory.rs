@@ -201,12 +201,12 @@ impl CenterDirectory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::CenterStatus;
+    use crate::domain::{CenterId, CenterStatus};
 
     fn center(id: &str, lat: f64, lon: f64) -> Center {
         let t = chrono::NaiveDateTime::default();
         Center {
-            id: id.into(),
+            id: CenterId::from_raw(id),
             code: id.into(),
             name_th: id.into(),
             name_en: id.into(),
@@ -251,7 +251,7 @@ mod tests {
             (15.0, 104.0, 60.0),
         ] {
             let origin = Coordinates::new(lat, lon).unwrap();
-            let mut expected: Vec<(String, f64)> = all
+            let mut expected: Vec<(CenterId, f64)> = all
                 .iter()
                 .map(|c| {
                     (
@@ -268,7 +268,7 @@ mod tests {
                 .filter(|(_, d)| *d <= radius)
                 .collect();
             expected.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-            let got: Vec<(String, f64)> = snapshot
+            let got: Vec<(CenterId, f64)> = snapshot
                 .within(origin, radius)
                 .into_iter()
                 .map(|(i, d)| (snapshot.center(i).id.clone(), d))
@@ -287,7 +287,7 @@ mod fragment_tests {
     fn a_fragment_plus_distance_is_exactly_the_center_view() {
         let t = chrono::NaiveDateTime::default();
         let c = Center {
-            id: "id-1".into(),
+            id: crate::domain::CenterId::from_raw("id-1"),
             code: "CDC-1".into(),
             name_th: "ศูนย์ \"ทดสอบ\"".into(),
             name_en: "Test".into(),

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{EnrollmentStatus, Role};
+use crate::domain::{EnrollmentStatus, Role, UserId};
 use crate::models::course_sessions;
 use crate::models::enrollments::Enrollment;
 use crate::models::notifications::Notification;
@@ -35,7 +35,7 @@ pub struct Erased {
 
 pub fn erase_account(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     policy: &PushPolicy,
 ) -> anyhow::Result<Erased> {
     db::write_transaction(conn, |conn| -> anyhow::Result<Erased> {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
 
 use crate::db::DbPool;
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::logins;
@@ -18,7 +18,7 @@ use super::TokenKeys;
 /// A caller with a valid access token whose login session is still live.
 #[derive(Debug, Clone)]
 pub struct AuthUser {
-    pub id: String,
+    pub id: UserId,
     pub role: Role,
     /// The login session (a row of `auth_sessions`) the token belongs to.
     pub login_id: String,
@@ -91,7 +91,7 @@ async fn authenticate(req: HttpRequest, allowed: fn(Role) -> bool) -> Result<Aut
         // (getting a token with the new role) before acting with it.
         Some(role) if role != claims.role => Err(ApiError::Unauthorized(Code::StaleToken)),
         Some(role) => Ok(AuthUser {
-            id: claims.sub,
+            id: UserId::from_raw(claims.sub),
             role,
             login_id: claims.sid,
         }),

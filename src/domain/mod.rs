@@ -4,6 +4,7 @@
 mod account;
 mod duration;
 mod geo;
+mod ids;
 mod provinces;
 mod schedule;
 mod status;
@@ -11,6 +12,7 @@ mod status;
 pub use account::{normalise_login, DisplayName, Email, Password, Phone};
 pub use duration::parse_duration;
 pub use geo::{distance_km, Coordinates};
+pub use ids::{CenterId, CourseId, CourseSessionId, EnrollmentId, UserId};
 pub use provinces::{find_province, Province, PROVINCES};
 pub use schedule::{offset_label, parse_offsets, QuietHours};
 pub use status::{

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::auth::AdminUser;
 use crate::db::DbPool;
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
@@ -56,7 +56,7 @@ pub async fn list_users(
         limit: limit + 1,
     };
     let rows = with_db(&pool, move |conn| Ok(users::list(conn, &filter)?)).await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id.clone(), UserView::from)))
+    Ok(HttpResponse::Ok().json(paginate(rows, limit, |u| u.id.to_string(), UserView::from)))
 }
 
 /// `PATCH /admin/users/{id}`: the new role applies at once; the user's app is told to
@@ -67,7 +67,7 @@ pub async fn update_user(
     path: web::Path<String>,
     JsonBody(body): JsonBody<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
-    let target = path.into_inner();
+    let target = UserId::from_raw(path.into_inner());
     let role =
         Role::parse(body.role.trim()).ok_or_else(|| ApiError::field("role", Code::InvalidRole))?;
     let actor = admin.actor();

@@ -10,7 +10,7 @@ use crate::auth::password::{hash_password, verify_against_dummy, verify_password
 use crate::auth::{AuthUser, TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role};
+use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::JsonBody;
 use crate::i18n::Code;
@@ -120,7 +120,7 @@ pub async fn register(
     let password_hash = web::block(move || hash_password(password.expose())).await??;
     let now = db::now();
     let new_user = NewUser {
-        id: users::new_id(),
+        id: UserId::generate(),
         phone: phone.map(|p| p.as_str().to_string()),
         email: email.map(|e| e.as_str().to_string()),
         password_hash,

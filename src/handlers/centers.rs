@@ -10,13 +10,12 @@ use serde_json::json;
 use crate::auth::AdminUser;
 use crate::db::{self, DbPool};
 use crate::directory::CenterDirectory;
-use crate::domain::{find_province, CenterStatus, Coordinates, Phone};
+use crate::domain::{find_province, CenterId, CenterStatus, Coordinates, Phone, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_key, encode_key, page_limit};
 use crate::i18n::Code;
 use crate::models::centers::{self, Center, CenterChanges};
-use crate::models::users::new_id;
 use crate::ops::{self, centers::Assigned};
 
 use super::auth::accept;
@@ -150,7 +149,7 @@ pub async fn list_centers(
         found.last().map(|&(i, d)| {
             let c = snapshot.center(i);
             match d {
-                Some(d) => encode_cursor(&CenterCursor::Near(d, c.id.clone())),
+                Some(d) => encode_cursor(&CenterCursor::Near(d, c.id.to_string())),
                 None => encode_cursor(&CenterCursor::Code(c.code.clone())),
             }
         })
@@ -185,7 +184,7 @@ pub async fn get_center(
     pool: web::Data<DbPool>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = CenterId::from_raw(path.into_inner());
     let (center, upcoming) = with_db(&pool, move |conn| {
         let center = centers::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         let upcoming = centers::upcoming_sessions_count(conn, &id, db::now())?;
@@ -319,7 +318,7 @@ pub fn validate_new_center(body: CreateCenterRequest) -> Result<Center, Vec<Fiel
     };
     let now = db::now();
     Ok(Center {
-        id: new_id(),
+        id: CenterId::generate(),
         search_text: centers::search_text(&code, &name_th, &name_en, &district, &subdistrict),
         code,
         name_th,
@@ -442,7 +441,7 @@ pub async fn update_center(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = path.into_inner();
+    let id = CenterId::from_raw(path.into_inner());
     let directory = Arc::clone(&directory);
     let actor = admin.actor();
     let center = with_db(&pool, move |conn| {
@@ -460,7 +459,7 @@ pub async fn delete_center(
     directory: web::Data<Arc<CenterDirectory>>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = CenterId::from_raw(path.into_inner());
     let directory = Arc::clone(&directory);
     let actor = admin.actor();
     with_db(&pool, move |conn| {
@@ -477,6 +476,7 @@ pub async fn assign_staff(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
+    let (center_id, user_id) = (CenterId::from_raw(center_id), UserId::from_raw(user_id));
     let actor = admin.actor();
     let assigned = with_db(&pool, move |conn| {
         ops::centers::assign_staff(conn, &actor, &center_id, &user_id)
@@ -496,6 +496,7 @@ pub async fn unassign_staff(
     path: web::Path<(String, String)>,
 ) -> ApiResult<HttpResponse> {
     let (center_id, user_id) = path.into_inner();
+    let (center_id, user_id) = (CenterId::from_raw(center_id), UserId::from_raw(user_id));
     let actor = admin.actor();
     with_db(&pool, move |conn| {
         ops::centers::unassign_staff(conn, &actor, &center_id, &user_id)

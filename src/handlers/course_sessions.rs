@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::auth::StaffUser;
 use crate::db::{self, DbConn, DbPool};
 use crate::directory::CenterDirectory;
-use crate::domain::SessionStatus;
+use crate::domain::{CenterId, CourseId, CourseSessionId, SessionStatus};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{
@@ -36,17 +36,17 @@ pub fn session_views(
     conn: &mut DbConn,
     sessions: &[CourseSession],
 ) -> Result<Vec<SessionView>, ApiError> {
-    let mut course_ids: Vec<String> = sessions.iter().map(|s| s.course_id.clone()).collect();
-    let mut center_ids: Vec<String> = sessions.iter().map(|s| s.center_id.clone()).collect();
+    let mut course_ids: Vec<CourseId> = sessions.iter().map(|s| s.course_id.clone()).collect();
+    let mut center_ids: Vec<CenterId> = sessions.iter().map(|s| s.center_id.clone()).collect();
     course_ids.sort();
     course_ids.dedup();
     center_ids.sort();
     center_ids.dedup();
-    let courses: HashMap<String, _> = courses::find_many(conn, &course_ids)?
+    let courses: HashMap<CourseId, _> = courses::find_many(conn, &course_ids)?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
-    let centers: HashMap<String, _> = centers::find_many(conn, &center_ids)?
+    let centers: HashMap<CenterId, _> = centers::find_many(conn, &center_ids)?
         .into_iter()
         .map(|c| (c.id.clone(), c))
         .collect();
@@ -128,10 +128,11 @@ pub async fn list_sessions(
         }
     }
     let near = parse_near(query.lat, query.lon, query.radius_km)?;
-    let mut center_ids: Option<Vec<String>> = query.center_id.map(|id| vec![id]);
+    let mut center_ids: Option<Vec<CenterId>> =
+        query.center_id.map(|id| vec![CenterId::from_raw(id)]);
     if let Some((origin, radius)) = near {
         let snapshot = directory.snapshot();
-        let nearby: Vec<String> = snapshot
+        let nearby: Vec<CenterId> = snapshot
             .within(origin, radius)
             .into_iter()
             .map(|(i, _)| snapshot.center(i).id.clone())
@@ -146,7 +147,7 @@ pub async fn list_sessions(
     }
     let filter = SessionFilter {
         center_ids,
-        course_id: query.course_id,
+        course_id: query.course_id.map(CourseId::from_raw),
         from: Some(from.unwrap_or_else(db::now)),
         to,
         status,
@@ -175,7 +176,7 @@ pub async fn get_session(
     pool: web::Data<DbPool>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = CourseSessionId::from_raw(path.into_inner());
     let view = with_db(&pool, move |conn| {
         let session = course_sessions::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         session_view(conn, &session)
@@ -202,7 +203,7 @@ pub async fn create_session(
     path: web::Path<String>,
     JsonBody(body): JsonBody<CreateSessionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let center_id = path.into_inner();
+    let center_id = CenterId::from_raw(path.into_inner());
     let mut errors = Vec::new();
     let starts_at = accept(&mut errors, "starts_at", parse_time(&body.starts_at));
     let ends_at = accept(&mut errors, "ends_at", parse_time(&body.ends_at));
@@ -231,7 +232,7 @@ pub async fn create_session(
         return Err(ApiError::Validation(errors));
     };
     let new = NewSession {
-        course_id: body.course_id,
+        course_id: CourseId::from_raw(body.course_id),
         starts_at,
         ends_at,
         capacity,
@@ -298,7 +299,7 @@ pub async fn update_session(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = path.into_inner();
+    let id = CourseSessionId::from_raw(path.into_inner());
     let actor = user.actor();
     let view = with_db(&pool, move |conn| {
         let session = ops::course_sessions::update(conn, &policy, &actor, &id, change)?;
@@ -314,7 +315,7 @@ pub async fn cancel_session(
     pool: web::Data<DbPool>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = CourseSessionId::from_raw(path.into_inner());
     let actor = user.actor();
     let view = with_db(&pool, move |conn| {
         let session = ops::course_sessions::cancel(conn, &actor, &id)?;

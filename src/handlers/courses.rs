@@ -5,12 +5,12 @@ use serde::Deserialize;
 
 use crate::auth::AdminUser;
 use crate::db::{self, DbPool};
+use crate::domain::CourseId;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
 use crate::i18n::Code;
 use crate::models::courses::{self, Course, CourseChanges, CourseFilter};
-use crate::models::users::new_id;
 use crate::ops;
 
 use super::auth::accept;
@@ -81,7 +81,7 @@ pub async fn list_courses(
     Ok(HttpResponse::Ok().json(paginate(
         rows,
         limit,
-        |c| c.id.clone(),
+        |c| c.id.to_string(),
         |c| CourseView::from(&c),
     )))
 }
@@ -91,7 +91,7 @@ pub async fn get_course(
     pool: web::Data<DbPool>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = CourseId::from_raw(path.into_inner());
     let course = with_db(&pool, move |conn| {
         courses::find(conn, &id)?.ok_or(ApiError::NotFound)
     })
@@ -159,7 +159,7 @@ pub async fn create_course(
     };
     let now = db::now();
     let course = Course {
-        id: new_id(),
+        id: CourseId::generate(),
         title_th,
         title_en,
         description_th,
@@ -232,7 +232,7 @@ pub async fn update_course(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let id = path.into_inner();
+    let id = CourseId::from_raw(path.into_inner());
     let actor = admin.actor();
     let course = with_db(&pool, move |conn| {
         ops::courses::update(conn, &actor, &id, changes)

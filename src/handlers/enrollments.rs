@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthUser, StaffUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{EnrollmentStatus, Role};
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
@@ -69,7 +69,7 @@ pub async fn enroll(
         crate::http::extract::parse_json::<EmptyBody>(&body)?;
     }
     let key = idempotency_key(&req)?;
-    let session_id = path.into_inner();
+    let session_id = CourseSessionId::from_raw(path.into_inner());
     let fingerprint = {
         let mut hasher = Sha256::new();
         hasher.update(format!("POST {}\n", req.path()).as_bytes());
@@ -186,7 +186,7 @@ pub async fn cancel_my_enrollment(
     policy: web::Data<PushPolicy>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = path.into_inner();
+    let id = EnrollmentId::from_raw(path.into_inner());
     let actor = user.actor();
     let cancelled = with_db(&pool, move |conn| {
         ops::enrollments::cancel_own(conn, &policy, &actor, &id)
@@ -197,7 +197,7 @@ pub async fn cancel_my_enrollment(
 
 #[derive(Debug, Serialize)]
 pub struct RosterUser {
-    id: String,
+    id: UserId,
     display_name: String,
     phone: Option<String>,
     email: Option<String>,
@@ -205,7 +205,7 @@ pub struct RosterUser {
 
 #[derive(Debug, Serialize)]
 pub struct RosterLine {
-    id: String,
+    id: EnrollmentId,
     user: RosterUser,
     status: EnrollmentStatus,
     waitlist_position: Option<i64>,
@@ -228,7 +228,7 @@ pub async fn list_session_enrollments(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")));
-    let session_id = path.into_inner();
+    let session_id = CourseSessionId::from_raw(path.into_inner());
     let actor = user.actor();
     let (session_id, lines) = with_db(&pool, move |conn| {
         let session = ops::course_sessions::find_managed(conn, &actor, &session_id)?;
@@ -309,7 +309,7 @@ fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             line.created_at.clone(),
-            line.id.clone(),
+            line.id.to_string(),
         ];
         csv.write_record(cells.iter().map(|c| defuse_formula(c).into_owned()))
             .map_err(internal)?;
@@ -341,7 +341,7 @@ pub async fn update_enrollment(
         Some(s) if s.is_attendance() => s,
         _ => return Err(ApiError::field("status", Code::InvalidValue)),
     };
-    let id = path.into_inner();
+    let id = EnrollmentId::from_raw(path.into_inner());
     let actor = user.actor();
     let updated = with_db(&pool, move |conn| {
         ops::enrollments::mark_attendance(conn, &actor, &id, status)

@@ -3,7 +3,10 @@
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::domain::{CenterStatus, EnrollmentStatus, Locale, Role, SessionStatus};
+use crate::domain::{
+    CenterId, CenterStatus, CourseId, CourseSessionId, EnrollmentId, EnrollmentStatus, Locale,
+    Role, SessionStatus, UserId,
+};
 use crate::models::users::User;
 
 /// RFC 3339 in UTC, e.g. `2026-11-29T10:00:00Z`.
@@ -20,7 +23,7 @@ pub struct QuietHoursView {
 /// A user as the user (or an admin) sees them. Never includes the password hash.
 #[derive(Debug, Serialize)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub display_name: String,
@@ -80,7 +83,7 @@ use crate::models::enrollments::Enrollment;
 /// it must stay the last field (the directory pre-renders everything before it).
 #[derive(Debug, Serialize)]
 pub struct CenterView {
-    pub id: String,
+    pub id: CenterId,
     pub code: String,
     pub name_th: String,
     pub name_en: String,
@@ -119,7 +122,7 @@ impl CenterView {
 /// The short form of a center inside a session.
 #[derive(Debug, Serialize)]
 pub struct CenterBrief {
-    pub id: String,
+    pub id: CenterId,
     pub code: String,
     pub name_th: String,
     pub name_en: String,
@@ -146,7 +149,7 @@ impl From<&Center> for CenterBrief {
 
 #[derive(Debug, Serialize)]
 pub struct CourseView {
-    pub id: String,
+    pub id: CourseId,
     pub title_th: String,
     pub title_en: String,
     pub description_th: String,
@@ -173,7 +176,7 @@ impl From<&Course> for CourseView {
 
 #[derive(Debug, Serialize)]
 pub struct SessionView {
-    pub id: String,
+    pub id: CourseSessionId,
     pub course: CourseView,
     pub center: CenterBrief,
     pub starts_at: String,
@@ -207,8 +210,8 @@ impl SessionView {
 /// An enrollment as its owner sees it.
 #[derive(Debug, Serialize)]
 pub struct EnrollmentView {
-    pub id: String,
-    pub session_id: String,
+    pub id: EnrollmentId,
+    pub session_id: CourseSessionId,
     pub status: EnrollmentStatus,
     /// Place in the waitlist (1 = next), only while waitlisted.
     pub waitlist_position: Option<i64>,

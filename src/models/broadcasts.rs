@@ -5,7 +5,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{AudienceKind, EnrollmentStatus, Locale};
+use crate::domain::{
+    AudienceKind, CenterId, CourseId, CourseSessionId, EnrollmentStatus, Locale, UserId,
+};
 use crate::models::notifications::Notification;
 use crate::models::users::new_id;
 use crate::schema::{
@@ -40,11 +42,11 @@ pub enum Audience {
     /// one of its centers.
     Province(String),
     /// People enrolled (now or before) in sessions at this center.
-    Center(String),
+    Center(CenterId),
     /// People enrolled in sessions of this course.
-    Course(String),
+    Course(CourseId),
     /// People holding a seat or waiting in this session.
-    Session(String),
+    Session(CourseSessionId),
 }
 
 impl Audience {
@@ -54,9 +56,11 @@ impl Audience {
         match (kind, value) {
             (AudienceKind::All, _) => Some(Audience::All),
             (AudienceKind::Province, Some(v)) => Some(Audience::Province(v)),
-            (AudienceKind::Center, Some(v)) => Some(Audience::Center(v)),
-            (AudienceKind::Course, Some(v)) => Some(Audience::Course(v)),
-            (AudienceKind::Session, Some(v)) => Some(Audience::Session(v)),
+            (AudienceKind::Center, Some(v)) => Some(Audience::Center(CenterId::from_raw(v))),
+            (AudienceKind::Course, Some(v)) => Some(Audience::Course(CourseId::from_raw(v))),
+            (AudienceKind::Session, Some(v)) => {
+                Some(Audience::Session(CourseSessionId::from_raw(v)))
+            }
             _ => None,
         }
     }
@@ -74,10 +78,10 @@ impl Audience {
     pub fn value(&self) -> Option<&str> {
         match self {
             Audience::All => None,
-            Audience::Province(v)
-            | Audience::Center(v)
-            | Audience::Course(v)
-            | Audience::Session(v) => Some(v),
+            Audience::Province(v) => Some(v),
+            Audience::Center(v) => Some(v),
+            Audience::Course(v) => Some(v),
+            Audience::Session(v) => Some(v),
         }
     }
 }
@@ -159,7 +163,7 @@ pub fn insert(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<()> {
 /// simultaneous requests cannot both slip under the limit.
 pub fn next_allowed(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     limit: i64,
     now: NaiveDateTime,
 ) -> QueryResult<Option<NaiveDateTime>> {

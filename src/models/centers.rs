@@ -5,13 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{CenterStatus, Role, SessionStatus};
+use crate::domain::{CenterId, CenterStatus, Role, SessionStatus, UserId};
 use crate::schema::{center_staff, centers, course_sessions, data_versions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
 #[diesel(table_name = centers)]
 pub struct Center {
-    pub id: String,
+    pub id: CenterId,
     pub code: String,
     pub name_th: String,
     pub name_en: String,
@@ -85,7 +85,7 @@ pub fn load_all(conn: &mut DbConn) -> QueryResult<(i64, Vec<Center>)> {
     })
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Center>> {
+pub fn find(conn: &mut DbConn, id: &CenterId) -> QueryResult<Option<Center>> {
     centers::table
         .find(id)
         .select(Center::as_select())
@@ -93,7 +93,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Center>> {
         .optional()
 }
 
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Center>> {
+pub fn find_many(conn: &mut DbConn, ids: &[CenterId]) -> QueryResult<Vec<Center>> {
     centers::table
         .filter(centers::id.eq_any(ids))
         .select(Center::as_select())
@@ -114,7 +114,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[Center]) -> QueryResult<usize> {
 
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &CenterId,
     mut changes: CenterChanges,
 ) -> QueryResult<Option<Center>> {
     changes.updated_at = Some(db::now());
@@ -150,7 +150,7 @@ pub enum DeleteOutcome {
     HasSessions,
 }
 
-pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<DeleteOutcome> {
+pub fn delete(conn: &mut DbConn, id: &CenterId) -> QueryResult<DeleteOutcome> {
     db::write_transaction(conn, |conn| {
         let sessions: i64 = course_sessions::table
             .filter(course_sessions::center_id.eq(id))
@@ -170,7 +170,7 @@ pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<DeleteOutcome> {
 
 pub fn upcoming_sessions_count(
     conn: &mut DbConn,
-    center_id: &str,
+    center_id: &CenterId,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     course_sessions::table
@@ -194,8 +194,8 @@ pub enum AssignOutcome {
 
 pub fn assign_staff(
     conn: &mut DbConn,
-    center_id: &str,
-    user_id: &str,
+    center_id: &CenterId,
+    user_id: &UserId,
 ) -> QueryResult<AssignOutcome> {
     db::write_transaction(conn, |conn| {
         if find(conn, center_id)?.is_none() {
@@ -226,12 +226,16 @@ pub fn assign_staff(
 }
 
 /// Returns whether an assignment existed.
-pub fn unassign_staff(conn: &mut DbConn, center_id: &str, user_id: &str) -> QueryResult<bool> {
+pub fn unassign_staff(
+    conn: &mut DbConn,
+    center_id: &CenterId,
+    user_id: &UserId,
+) -> QueryResult<bool> {
     let removed = diesel::delete(center_staff::table.find((center_id, user_id))).execute(conn)?;
     Ok(removed > 0)
 }
 
-pub fn is_staff_of(conn: &mut DbConn, user_id: &str, center_id: &str) -> QueryResult<bool> {
+pub fn is_staff_of(conn: &mut DbConn, user_id: &UserId, center_id: &CenterId) -> QueryResult<bool> {
     let n: i64 = center_staff::table
         .filter(center_staff::center_id.eq(center_id))
         .filter(center_staff::user_id.eq(user_id))
@@ -241,7 +245,7 @@ pub fn is_staff_of(conn: &mut DbConn, user_id: &str, center_id: &str) -> QueryRe
 }
 
 /// IDs of the centers a staff member works at.
-pub fn centers_of_staff(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<String>> {
+pub fn centers_of_staff(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Vec<CenterId>> {
     center_staff::table
         .filter(center_staff::user_id.eq(user_id))
         .select(center_staff::center_id)

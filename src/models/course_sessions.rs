@@ -5,15 +5,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::SessionStatus;
+use crate::domain::{CenterId, CourseId, CourseSessionId, SessionStatus};
 use crate::schema::course_sessions;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = course_sessions)]
 pub struct CourseSession {
-    pub id: String,
-    pub center_id: String,
-    pub course_id: String,
+    pub id: CourseSessionId,
+    pub center_id: CenterId,
+    pub course_id: CourseId,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub capacity: i32,
@@ -60,7 +60,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[CourseSession]) -> QueryResult<usi
     })
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CourseSession>> {
+pub fn find(conn: &mut DbConn, id: &CourseSessionId) -> QueryResult<Option<CourseSession>> {
     course_sessions::table
         .find(id)
         .select(CourseSession::as_select())
@@ -70,7 +70,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CourseSession>> {
 
 /// Takes the session's row lock for the rest of the transaction (the locking rule is in
 /// `models::seats`). `false` if there is no such session.
-pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn lock(conn: &mut DbConn, id: &CourseSessionId) -> QueryResult<bool> {
     let touched = diesel::update(course_sessions::table.find(id))
         .set(course_sessions::updated_at.eq(db::now()))
         .execute(conn)?;
@@ -80,8 +80,8 @@ pub fn lock(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 #[derive(Debug, Default)]
 pub struct SessionFilter {
     /// Only sessions at these centers (`Some(empty)` matches nothing).
-    pub center_ids: Option<Vec<String>>,
-    pub course_id: Option<String>,
+    pub center_ids: Option<Vec<CenterId>>,
+    pub course_id: Option<CourseId>,
     pub from: Option<NaiveDateTime>,
     pub to: Option<NaiveDateTime>,
     pub status: Option<SessionStatus>,
@@ -178,7 +178,7 @@ pub struct Changed {
 /// larger capacity are filled from the waitlist by the caller (`seats::promote_waitlist_heads`).
 pub fn change(
     conn: &mut DbConn,
-    id: &str,
+    id: &CourseSessionId,
     change: SessionChange,
 ) -> QueryResult<Result<Changed, ChangeRefusal>> {
     db::write_transaction(conn, |conn| {
@@ -222,7 +222,7 @@ pub fn change(
 /// session unchanged if it was not scheduled.
 pub fn cancel(
     conn: &mut DbConn,
-    id: &str,
+    id: &CourseSessionId,
 ) -> QueryResult<Option<Result<CourseSession, ChangeRefusal>>> {
     db::write_transaction(conn, |conn| {
         if !lock(conn, id)? {

@@ -4,12 +4,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::CourseId;
 use crate::schema::courses;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = courses)]
 pub struct Course {
-    pub id: String,
+    pub id: CourseId,
     pub title_th: String,
     pub title_en: String,
     pub description_th: String,
@@ -40,7 +41,7 @@ pub fn insert_many(conn: &mut DbConn, rows: &[Course]) -> QueryResult<usize> {
     })
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Course>> {
+pub fn find(conn: &mut DbConn, id: &CourseId) -> QueryResult<Option<Course>> {
     courses::table
         .find(id)
         .select(Course::as_select())
@@ -48,7 +49,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Course>> {
         .optional()
 }
 
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Course>> {
+pub fn find_many(conn: &mut DbConn, ids: &[CourseId]) -> QueryResult<Vec<Course>> {
     courses::table
         .filter(courses::id.eq_any(ids))
         .select(Course::as_select())
@@ -57,7 +58,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Course>> 
 
 pub fn update(
     conn: &mut DbConn,
-    id: &str,
+    id: &CourseId,
     mut changes: CourseChanges,
 ) -> QueryResult<Option<Course>> {
     changes.updated_at = Some(db::now());

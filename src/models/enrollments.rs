@@ -5,23 +5,23 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::EnrollmentStatus;
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, UserId};
 use crate::models::course_sessions::CourseSession;
 use crate::schema::{course_sessions as sessions_t, enrollments, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = enrollments)]
 pub struct Enrollment {
-    pub id: String,
-    pub session_id: String,
-    pub user_id: String,
+    pub id: EnrollmentId,
+    pub session_id: CourseSessionId,
+    pub user_id: UserId,
     pub status: EnrollmentStatus,
     pub waitlist_seq: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Enrollment>> {
+pub fn find(conn: &mut DbConn, id: &EnrollmentId) -> QueryResult<Option<Enrollment>> {
     enrollments::table
         .find(id)
         .select(Enrollment::as_select())
@@ -32,8 +32,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Enrollment>> {
 /// The person's enrollment in the session that is not cancelled, if any.
 pub fn live_enrollment(
     conn: &mut DbConn,
-    session_id: &str,
-    user_id: &str,
+    session_id: &CourseSessionId,
+    user_id: &UserId,
 ) -> QueryResult<Option<Enrollment>> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
@@ -45,7 +45,11 @@ pub fn live_enrollment(
 }
 
 /// Sets an enrollment's status (the caller holds the session's lock).
-pub fn set_status(conn: &mut DbConn, id: &str, status: EnrollmentStatus) -> QueryResult<()> {
+pub fn set_status(
+    conn: &mut DbConn,
+    id: &EnrollmentId,
+    status: EnrollmentStatus,
+) -> QueryResult<()> {
     diesel::update(enrollments::table.find(id))
         .set((
             enrollments::status.eq(status),
@@ -66,7 +70,7 @@ pub struct RosterEntry {
 
 /// Everyone enrolled in a session (cancelled ones excluded): seats first in enrollment
 /// order, then the waitlist in queue order.
-pub fn roster(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<RosterEntry>> {
+pub fn roster(conn: &mut DbConn, session_id: &CourseSessionId) -> QueryResult<Vec<RosterEntry>> {
     let mut rows: Vec<RosterEntry> = enrollments::table
         .inner_join(users::table)
         .filter(enrollments::session_id.eq(session_id))
@@ -104,7 +108,7 @@ pub fn roster(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<RosterEntr
 /// ones (most recent first).
 pub fn of_user(
     conn: &mut DbConn,
-    user_id: &str,
+    user_id: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(Enrollment, CourseSession)>> {
     let mut rows: Vec<(Enrollment, CourseSession)> = enrollments::table

@@ -13,10 +13,10 @@ use diesel::prelude::*;
 
 use crate::config::Limits;
 use crate::db::{self, DbConn};
-use crate::domain::{EnrollmentStatus, SessionStatus};
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, SessionStatus, UserId};
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::enrollments::{self as enrollment_rows, Enrollment};
-use crate::models::users::{self, new_id};
+use crate::models::users;
 use crate::schema::{course_sessions as sessions_t, enrollments};
 
 /// Why an enrollment was refused.
@@ -45,8 +45,8 @@ pub struct Enrolled {
 /// Enrolls `user_id` in `session_id`: confirmed if a seat is free, waitlisted otherwise.
 pub fn take(
     conn: &mut DbConn,
-    session_id: &str,
-    user_id: &str,
+    session_id: &CourseSessionId,
+    user_id: &UserId,
     limits: &Limits,
 ) -> QueryResult<Result<Enrolled, EnrollRefusal>> {
     let result = db::write_transaction(conn, |conn| {
@@ -101,9 +101,9 @@ pub fn take(
             (EnrollmentStatus::Waitlisted, Some(seq))
         };
         let enrollment = Enrollment {
-            id: new_id(),
-            session_id: session_id.to_string(),
-            user_id: user_id.to_string(),
+            id: EnrollmentId::generate(),
+            session_id: session_id.clone(),
+            user_id: user_id.clone(),
             status,
             waitlist_seq,
             created_at: now,
@@ -133,7 +133,7 @@ pub fn take(
 }
 
 /// Confirmed seats of `user_id` in scheduled sessions that have not ended.
-fn upcoming_seats(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+fn upcoming_seats(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
@@ -145,7 +145,7 @@ fn upcoming_seats(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> Query
 }
 
 /// Waitlist places of `user_id` in scheduled sessions that have not started.
-fn waitlist_places(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> QueryResult<i64> {
+fn waitlist_places(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
@@ -157,7 +157,11 @@ fn waitlist_places(conn: &mut DbConn, user_id: &str, now: NaiveDateTime) -> Quer
 }
 
 /// 1-based place in the waitlist of the entry holding ticket `seq`.
-pub fn waitlist_position(conn: &mut DbConn, session_id: &str, seq: i32) -> QueryResult<i64> {
+pub fn waitlist_position(
+    conn: &mut DbConn,
+    session_id: &CourseSessionId,
+    seq: i32,
+) -> QueryResult<i64> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
         .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
@@ -168,7 +172,10 @@ pub fn waitlist_position(conn: &mut DbConn, session_id: &str, seq: i32) -> Query
 
 /// Fills free seats from the head of the waitlist, oldest first. Call with the session
 /// locked; returns the promoted enrollments (they are told by push).
-pub fn promote_waitlist_heads(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<Enrollment>> {
+pub fn promote_waitlist_heads(
+    conn: &mut DbConn,
+    session_id: &CourseSessionId,
+) -> QueryResult<Vec<Enrollment>> {
     let mut promoted = Vec::new();
     loop {
         let session: CourseSession =
@@ -226,8 +233,8 @@ pub struct GivenUp {
 /// before).
 pub fn give_up(
     conn: &mut DbConn,
-    enrollment_id: &str,
-    owner: Option<&str>,
+    enrollment_id: &EnrollmentId,
+    owner: Option<&UserId>,
 ) -> QueryResult<Result<GivenUp, GiveUpRefusal>> {
     db::write_transaction(conn, |conn| {
         let find_own = |conn: &mut DbConn| {
@@ -299,7 +306,7 @@ pub enum AttendanceRefusal {
 /// Records `attended` or `no_show` for a confirmed enrollment (and may correct it later).
 pub fn mark_attendance(
     conn: &mut DbConn,
-    id: &str,
+    id: &EnrollmentId,
     status: EnrollmentStatus,
 ) -> QueryResult<Result<Enrollment, AttendanceRefusal>> {
     db::write_transaction(conn, |conn| {

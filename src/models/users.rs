@@ -4,13 +4,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{Locale, Role};
+use crate::domain::{Locale, Role, UserId};
 use crate::schema::users;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub password_hash: String,
@@ -31,7 +31,7 @@ pub struct User {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUser {
-    pub id: String,
+    pub id: UserId,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub password_hash: String,
@@ -69,7 +69,7 @@ pub enum CreateUserError {
 /// Locks a person's row until the transaction ends, so counts of what they hold or sent
 /// (and the insert that follows) cannot interleave with another of their requests.
 /// PostgreSQL blocks the second request here; SQLite has a single writer anyway.
-pub fn lock(conn: &mut DbConn, user_id: &str) -> QueryResult<()> {
+pub fn lock(conn: &mut DbConn, user_id: &UserId) -> QueryResult<()> {
     diesel::update(users::table.find(user_id))
         .set(users::updated_at.eq(users::updated_at))
         .execute(conn)?;
@@ -144,7 +144,7 @@ pub fn find_by_login(conn: &mut DbConn, login_key: &str) -> QueryResult<Option<U
         .optional()
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
+pub fn find(conn: &mut DbConn, id: &UserId) -> QueryResult<Option<User>> {
     users::table
         .find(id)
         .select(User::as_select())
@@ -154,7 +154,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<User>> {
 
 pub fn update_profile(
     conn: &mut DbConn,
-    id: &str,
+    id: &UserId,
     mut changes: ProfileChanges,
 ) -> QueryResult<User> {
     changes.updated_at = Some(db::now());
@@ -164,7 +164,7 @@ pub fn update_profile(
     users::table.find(id).select(User::as_select()).first(conn)
 }
 
-pub fn set_role(conn: &mut DbConn, id: &str, role: Role) -> QueryResult<Option<User>> {
+pub fn set_role(conn: &mut DbConn, id: &UserId, role: Role) -> QueryResult<Option<User>> {
     let changed = diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(db::now())))
         .execute(conn)?;

@@ -1,7 +1,7 @@
 //! What admins do to accounts: change a person's role.
 
 use crate::db::{self, DbConn};
-use crate::domain::Role;
+use crate::domain::{Role, UserId};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::audit;
@@ -13,11 +13,11 @@ use super::Actor;
 pub fn set_role(
     conn: &mut DbConn,
     actor: &Actor,
-    user_id: &str,
+    user_id: &UserId,
     role: Role,
 ) -> Result<User, ApiError> {
     actor.ensure_admin()?;
-    if user_id == actor.id {
+    if *user_id == actor.id {
         // An admin demoting themselves could leave the network with no admin at all.
         return Err(ApiError::Conflict(Code::CannotChangeOwnRole));
     }

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::db::{self, DbConn};
-use crate::domain::{find_province, Role};
+use crate::domain::{find_province, CenterId, CourseId, CourseSessionId, Role};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::broadcasts::{self, Audience, Broadcast};
@@ -57,19 +57,22 @@ pub fn resolve_audience(
         ),
         "center" => {
             let id = value.ok_or_else(missing)?;
-            centers::find(conn, id)?.ok_or_else(unknown)?;
-            Audience::Center(id.to_string())
+            let id = CenterId::from_raw(id);
+            centers::find(conn, &id)?.ok_or_else(unknown)?;
+            Audience::Center(id)
         }
         "course" => {
             let id = value.ok_or_else(missing)?;
-            courses::find(conn, id)?.ok_or_else(unknown)?;
-            Audience::Course(id.to_string())
+            let id = CourseId::from_raw(id);
+            courses::find(conn, &id)?.ok_or_else(unknown)?;
+            Audience::Course(id)
         }
         "session" => {
             let id = value.ok_or_else(missing)?;
-            let session = course_sessions::find(conn, id)?.ok_or_else(unknown)?;
+            let id = CourseSessionId::from_raw(id);
+            let session = course_sessions::find(conn, &id)?.ok_or_else(unknown)?;
             actor.ensure_manages(conn, &session.center_id)?;
-            Audience::Session(id.to_string())
+            Audience::Session(id)
         }
         _ => return Err(ApiError::field("audience.kind", Code::InvalidValue)),
     };
@@ -109,7 +112,7 @@ pub fn create(
         }
         let broadcast = Broadcast {
             id: new_id(),
-            created_by: actor.id.clone(),
+            created_by: actor.id.to_string(),
             audience_kind: audience.kind(),
             audience_value: audience.value().map(str::to_string),
             title_th: new.title_th,

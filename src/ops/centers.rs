@@ -3,6 +3,7 @@
 
 use crate::db::{self, DbConn};
 use crate::directory::CenterDirectory;
+use crate::domain::{CenterId, UserId};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::audit;
@@ -46,7 +47,7 @@ pub fn update(
     conn: &mut DbConn,
     directory: &CenterDirectory,
     actor: &Actor,
-    center_id: &str,
+    center_id: &CenterId,
     changes: CenterChanges,
 ) -> Result<Center, ApiError> {
     actor.ensure_admin()?;
@@ -73,7 +74,7 @@ pub fn delete(
     conn: &mut DbConn,
     directory: &CenterDirectory,
     actor: &Actor,
-    center_id: &str,
+    center_id: &CenterId,
 ) -> Result<(), ApiError> {
     actor.ensure_admin()?;
     db::write_transaction(conn, |conn| match centers::delete(conn, center_id)? {
@@ -105,8 +106,8 @@ pub enum Assigned {
 pub fn assign_staff(
     conn: &mut DbConn,
     actor: &Actor,
-    center_id: &str,
-    user_id: &str,
+    center_id: &CenterId,
+    user_id: &UserId,
 ) -> Result<Assigned, ApiError> {
     actor.ensure_admin()?;
     db::write_transaction(conn, |conn| {
@@ -132,8 +133,8 @@ pub fn assign_staff(
 pub fn unassign_staff(
     conn: &mut DbConn,
     actor: &Actor,
-    center_id: &str,
-    user_id: &str,
+    center_id: &CenterId,
+    user_id: &UserId,
 ) -> Result<(), ApiError> {
     actor.ensure_admin()?;
     db::write_transaction(conn, |conn| {

@@ -4,11 +4,10 @@
 use chrono::NaiveDateTime;
 
 use crate::db::{self, DbConn};
-use crate::domain::{CenterStatus, SessionStatus};
+use crate::domain::{CenterId, CenterStatus, CourseId, CourseSessionId, SessionStatus};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Code;
 use crate::models::course_sessions::{self, ChangeRefusal, CourseSession, SessionChange};
-use crate::models::users::new_id;
 use crate::models::{audit, centers, courses, seats};
 use crate::push::notify::{self, PushPolicy};
 
@@ -20,7 +19,7 @@ pub const MAX_CAPACITY: i32 = 500;
 /// A new session, its fields already parsed.
 #[derive(Debug, Clone)]
 pub struct NewSession {
-    pub course_id: String,
+    pub course_id: CourseId,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub capacity: i32,
@@ -62,7 +61,7 @@ fn refusal_error(refusal: ChangeRefusal) -> ApiError {
 pub fn find_managed(
     conn: &mut DbConn,
     actor: &Actor,
-    session_id: &str,
+    session_id: &CourseSessionId,
 ) -> Result<CourseSession, ApiError> {
     let session = course_sessions::find(conn, session_id)?.ok_or(ApiError::NotFound)?;
     actor.ensure_manages(conn, &session.center_id)?;
@@ -73,7 +72,7 @@ pub fn find_managed(
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
-    center_id: &str,
+    center_id: &CenterId,
     new: NewSession,
 ) -> Result<CourseSession, ApiError> {
     db::write_transaction(conn, |conn| {
@@ -87,7 +86,7 @@ pub fn create(
         }
         let now = db::now();
         let session = CourseSession {
-            id: new_id(),
+            id: CourseSessionId::generate(),
             center_id: center.id,
             course_id: new.course_id,
             starts_at: new.starts_at,
@@ -121,7 +120,7 @@ pub fn update(
     conn: &mut DbConn,
     policy: &PushPolicy,
     actor: &Actor,
-    session_id: &str,
+    session_id: &CourseSessionId,
     change: SessionChange,
 ) -> Result<CourseSession, ApiError> {
     db::write_transaction(conn, |conn| {
@@ -152,7 +151,7 @@ pub fn update(
 pub fn cancel(
     conn: &mut DbConn,
     actor: &Actor,
-    session_id: &str,
+    session_id: &CourseSessionId,
 ) -> Result<CourseSession, ApiError> {
     db::write_transaction(conn, |conn| {
         find_managed(conn, actor, session_id)?;

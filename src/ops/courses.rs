@@ -1,6 +1,7 @@
 //! Managing the course catalogue (admins).
 
 use crate::db::{self, DbConn};
+use crate::domain::CourseId;
 use crate::error::ApiError;
 use crate::models::audit;
 use crate::models::courses::{self, Course, CourseChanges};
@@ -21,7 +22,7 @@ pub fn create(conn: &mut DbConn, actor: &Actor, course: Course) -> Result<Course
 pub fn update(
     conn: &mut DbConn,
     actor: &Actor,
-    course_id: &str,
+    course_id: &CourseId,
     changes: CourseChanges,
 ) -> Result<Course, ApiError> {
     actor.ensure_admin()?;

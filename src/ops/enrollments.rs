@@ -3,7 +3,7 @@
 
 use crate::config::Limits;
 use crate::db::{self, DbConn};
-use crate::domain::{EnrollmentStatus, Role};
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::enrollments::{self, Enrollment};
@@ -50,7 +50,7 @@ pub fn enroll_self(
     policy: &PushPolicy,
     limits: &Limits,
     actor: &Actor,
-    session_id: &str,
+    session_id: &CourseSessionId,
     retry: Option<&Retry>,
     render: impl FnOnce(&Enrolled) -> Result<String, ApiError>,
 ) -> Result<EnrollOutcome, ApiError> {
@@ -98,7 +98,7 @@ pub fn cancel_own(
     conn: &mut DbConn,
     policy: &PushPolicy,
     actor: &Actor,
-    enrollment_id: &str,
+    enrollment_id: &EnrollmentId,
 ) -> Result<Enrollment, ApiError> {
     db::write_transaction(conn, |conn| {
         let given_up = seats::give_up(conn, enrollment_id, Some(&actor.id))?.map_err(
@@ -122,7 +122,7 @@ pub fn cancel_own(
 pub fn mark_attendance(
     conn: &mut DbConn,
     actor: &Actor,
-    enrollment_id: &str,
+    enrollment_id: &EnrollmentId,
     status: EnrollmentStatus,
 ) -> Result<Enrollment, ApiError> {
     if !status.is_attendance() {

@@ -12,14 +12,14 @@ pub mod courses;
 pub mod enrollments;
 
 use crate::db::DbConn;
-use crate::domain::Role;
+use crate::domain::{CenterId, Role, UserId};
 use crate::error::ApiError;
 use crate::models::centers as center_rows;
 
 /// Who is acting: a signed-in person with a live login and their current role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub id: String,
+    pub id: UserId,
     pub role: Role,
 }
 
@@ -34,7 +34,7 @@ impl Actor {
     }
 
     /// Admins manage every center; staff only the centers they are assigned to.
-    pub fn ensure_manages(&self, conn: &mut DbConn, center_id: &str) -> Result<(), ApiError> {
+    pub fn ensure_manages(&self, conn: &mut DbConn, center_id: &CenterId) -> Result<(), ApiError> {
         match self.role {
             Role::Admin => Ok(()),
             Role::Staff if center_rows::is_staff_of(conn, &self.id, center_id)? => Ok(()),

@@ -68,7 +68,7 @@ fn write(conn: &mut DbConn, facts: &SessionFacts, draft: Draft) -> QueryResult<b
     let (title, body) = session_notice(draft.notice, facts, draft.locale);
     let mut data: BTreeMap<&str, String> = BTreeMap::new();
     data.insert("kind", draft.notice.kind().to_string());
-    data.insert("session_id", draft.session.id.clone());
+    data.insert("session_id", draft.session.id.to_string());
     data.insert("enrollment_id", draft.enrollment_id.to_string());
     data.insert(
         "starts_at",

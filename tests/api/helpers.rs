@@ -570,7 +570,7 @@ impl TestApp {
                 .map(|i| {
                     let now = ocod::db::now();
                     let user = ocod::models::users::NewUser {
-                        id: ocod::models::users::new_id(),
+                        id: ocod::domain::UserId::generate(),
                         phone: None,
                         email: Some(format!(
                             "resident{i}-{}@test.ocod.th",
@@ -597,7 +597,7 @@ impl TestApp {
                         .issue_access(&user.id, &refresh.session_id, ocod::domain::Role::Resident)
                         .expect("token");
                     SignedIn {
-                        user_id: user.id,
+                        user_id: user.id.to_string(),
                         access,
                         refresh: refresh.token,
                     }
@@ -611,7 +611,7 @@ impl TestApp {
     /// Whatever breaks the seat-keeping rules of one session, described; empty when sound.
     pub async fn seat_violations(&self, session_id: &str) -> Vec<String> {
         let pool = self.pool.clone();
-        let session_id = session_id.to_string();
+        let session_id = ocod::domain::CourseSessionId::from_raw(session_id);
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().expect("conn");
             let session = ocod::models::course_sessions::find(&mut conn, &session_id)
