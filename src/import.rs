@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::domain::Locale;
-use crate::handlers::centers::{validate_new_center, CreateCenterRequest};
+use crate::handlers::center_fields::{validate_new_center, CreateCenterRequest};
 use crate::models::centers::{self, Center};
 use crate::schema::centers as centers_t;
 

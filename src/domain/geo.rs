@@ -12,16 +12,51 @@ pub struct Coordinates {
     pub lon: f64,
 }
 
+/// A latitude in degrees, within -90..=90.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Latitude(f64);
+
+impl Latitude {
+    pub fn parse(degrees: f64) -> Result<Self, Code> {
+        if degrees.is_finite() && (-90.0..=90.0).contains(&degrees) {
+            Ok(Latitude(degrees))
+        } else {
+            Err(Code::OutOfRange)
+        }
+    }
+
+    pub fn degrees(self) -> f64 {
+        self.0
+    }
+}
+
+/// A longitude in degrees, within -180..=180.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Longitude(f64);
+
+impl Longitude {
+    pub fn parse(degrees: f64) -> Result<Self, Code> {
+        if degrees.is_finite() && (-180.0..=180.0).contains(&degrees) {
+            Ok(Longitude(degrees))
+        } else {
+            Err(Code::OutOfRange)
+        }
+    }
+
+    pub fn degrees(self) -> f64 {
+        self.0
+    }
+}
+
 impl Coordinates {
     /// Refuses non-finite and out-of-range values with the field that is wrong.
     pub fn new(lat: f64, lon: f64) -> Result<Self, (&'static str, Code)> {
-        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            return Err(("lat", Code::OutOfRange));
-        }
-        if !lon.is_finite() || !(-180.0..=180.0).contains(&lon) {
-            return Err(("lon", Code::OutOfRange));
-        }
-        Ok(Coordinates { lat, lon })
+        let lat = Latitude::parse(lat).map_err(|code| ("lat", code))?;
+        let lon = Longitude::parse(lon).map_err(|code| ("lon", code))?;
+        Ok(Coordinates {
+            lat: lat.degrees(),
+            lon: lon.degrees(),
+        })
     }
 }
 

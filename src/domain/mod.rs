@@ -11,10 +11,10 @@ mod status;
 
 pub use account::{normalise_login, DisplayName, Email, Password, Phone};
 pub use duration::parse_duration;
-pub use geo::{distance_km, Coordinates};
+pub use geo::{distance_km, Coordinates, Latitude, Longitude};
 pub use ids::{CenterId, CourseId, CourseSessionId, EnrollmentId, UserId};
 pub use provinces::{find_province, Province, PROVINCES};
-pub use schedule::{offset_label, parse_offsets, QuietHours};
+pub use schedule::{offset_label, parse_offsets, ClockTime, QuietHours};
 pub use status::{
     AudienceKind, CenterStatus, EnrollmentStatus, Locale, Platform, Role, SessionStatus,
 };

@@ -1,6 +1,7 @@
 //! When pushes go out: reminder offsets before a session, and quiet hours (local time in
 //! Asia/Bangkok) during which non-urgent pushes wait.
 
+use crate::i18n::Code;
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, NaiveTime, TimeZone, Timelike};
@@ -31,6 +32,33 @@ pub fn parse_offsets(raw: &str) -> Result<Vec<Duration>, String> {
 /// How an offset is named in keys and data: whole seconds.
 pub fn offset_label(offset: Duration) -> String {
     format!("{}s", offset.as_secs())
+}
+
+/// A time of day as people write it, `HH:MM` on a 24-hour clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockTime(String);
+
+impl ClockTime {
+    pub fn parse(raw: &str) -> Result<Self, Code> {
+        let (h, m) = raw.trim().split_once(':').ok_or(Code::InvalidTime)?;
+        let valid = h.len() == 2
+            && m.len() == 2
+            && h.parse::<u8>().is_ok_and(|h| h < 24)
+            && m.parse::<u8>().is_ok_and(|m| m < 60);
+        if valid {
+            Ok(ClockTime(format!("{h}:{m}")))
+        } else {
+            Err(Code::InvalidTime)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
 }
 
 /// A daily quiet period in Bangkok local time; `start == end` never happens (use `None`).
@@ -186,6 +214,21 @@ mod tests {
 
     fn utc(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn clock_times_are_strict() {
+        assert_eq!(
+            ClockTime::parse("21:00").map(ClockTime::into_inner),
+            Ok("21:00".into())
+        );
+        assert_eq!(
+            ClockTime::parse("07:30").map(ClockTime::into_inner),
+            Ok("07:30".into())
+        );
+        for bad in ["7:00", "24:00", "23:60", "2100", "ab:cd", "", "21:00:00"] {
+            assert!(ClockTime::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

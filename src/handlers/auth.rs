@@ -18,6 +18,7 @@ use crate::models::login_throttle::{self, Admission};
 use crate::models::logins::{self, IssuedRefresh, RefreshOutcome};
 use crate::models::users::{self, CreateUserError, NewUser, User};
 
+use super::fields::{accept, parse_locale};
 use super::views::{TokenPair, UserView};
 use super::with_db;
 
@@ -66,22 +67,6 @@ fn token_pair(keys: &TokenKeys, user: User, refresh: IssuedRefresh) -> ApiResult
 /// A text field that was sent and is not blank.
 fn present(field: &Option<String>) -> Option<&str> {
     field.as_deref().filter(|s| !s.trim().is_empty())
-}
-
-/// Keeps a parsed value, or records why its field was refused.
-pub fn accept<T>(errors: &mut Vec<FieldError>, field: &str, parsed: Result<T, Code>) -> Option<T> {
-    parsed
-        .map_err(|code| errors.push(FieldError::new(field, code)))
-        .ok()
-}
-
-/// Parses a locale field: `th` or `en`.
-pub fn parse_locale(raw: &str) -> Result<Locale, Code> {
-    match raw.trim() {
-        "th" => Ok(Locale::Th),
-        "en" => Ok(Locale::En),
-        _ => Err(Code::InvalidLocale),
-    }
 }
 
 /// `POST /auth/register`

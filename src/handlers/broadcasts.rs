@@ -17,8 +17,7 @@ use crate::ops::{
     broadcasts::{AudienceInput, NewBroadcast},
 };
 
-use super::auth::accept;
-use super::params::{parse_time, required_text};
+use super::fields::{accept, parse_time, required_text};
 use super::views::rfc3339;
 use super::with_db;
 

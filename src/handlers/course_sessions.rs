@@ -26,8 +26,7 @@ use crate::ops::{
 };
 use crate::push::notify::PushPolicy;
 
-use super::auth::accept;
-use super::params::{optional_text, parse_near, parse_time};
+use super::fields::{accept, optional_text, parse_near, parse_time};
 use super::views::SessionView;
 use super::with_db;
 
@@ -251,15 +250,15 @@ pub async fn create_session(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSessionRequest {
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     starts_at: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     ends_at: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     capacity: Option<i32>,
-    #[serde(default, deserialize_with = "super::me::nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     instructor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::me::nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     room: Option<Option<String>>,
 }
 

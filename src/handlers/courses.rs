@@ -13,8 +13,7 @@ use crate::i18n::Code;
 use crate::models::courses::{self, Course, CourseChanges, CourseFilter};
 use crate::ops;
 
-use super::auth::accept;
-use super::params::required_text;
+use super::fields::{accept, required_text};
 use super::views::CourseView;
 use super::with_db;
 
@@ -181,19 +180,19 @@ pub async fn create_course(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCourseRequest {
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     title_th: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     title_en: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     description_th: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     description_en: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     category: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     level: Option<String>,
-    #[serde(default, deserialize_with = "super::me::present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     duration_minutes: Option<i32>,
 }
 

@@ -16,7 +16,7 @@ use crate::i18n::Code;
 use crate::models::devices::{self, Device};
 use crate::models::notifications::{self, Notification};
 
-use super::auth::{accept, parse_locale};
+use super::fields::{accept, parse_locale};
 use super::views::rfc3339;
 use super::with_db;
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthUser, StaffUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role, UserId};
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
@@ -21,6 +21,7 @@ use crate::ops::{
 use crate::push::notify::PushPolicy;
 
 use super::course_sessions::session_views;
+use super::roster::{roster_csv, RosterLine, RosterUser};
 use super::views::{rfc3339, EnrollmentView, SessionView};
 use super::with_db;
 
@@ -195,23 +196,6 @@ pub async fn cancel_my_enrollment(
     Ok(HttpResponse::Ok().json(EnrollmentView::new(&cancelled, None)))
 }
 
-#[derive(Debug, Serialize)]
-pub struct RosterUser {
-    id: UserId,
-    display_name: String,
-    phone: Option<String>,
-    email: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RosterLine {
-    id: EnrollmentId,
-    user: RosterUser,
-    status: EnrollmentStatus,
-    waitlist_position: Option<i64>,
-    created_at: String,
-}
-
 /// `GET /sessions/{id}/enrollments`: the roster, as JSON or (`Accept: text/csv`) a CSV
 /// file that opens in Excel with Thai intact.
 pub async fn list_session_enrollments(
@@ -266,62 +250,6 @@ pub async fn list_session_enrollments(
     }
     let (items, next_cursor) = page_of(lines, offset, limit);
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
-}
-
-/// A cell a spreadsheet would run as a formula is defused with a leading `'` (OWASP CSV
-/// injection); quoting is `csv::Writer`'s.
-fn defuse_formula(value: &str) -> std::borrow::Cow<'_, str> {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}").into()
-    } else {
-        value.into()
-    }
-}
-
-fn csv_writer() -> csv::Writer<Vec<u8>> {
-    csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new())
-}
-
-fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
-    let internal = |e: csv::Error| ApiError::Internal(e.into());
-    let mut csv = csv_writer();
-    csv.write_record([
-        "no",
-        "name",
-        "phone",
-        "email",
-        "status",
-        "waitlist_position",
-        "enrolled_at",
-        "enrollment_id",
-    ])
-    .map_err(internal)?;
-    for (i, line) in lines.iter().enumerate() {
-        let cells = [
-            (i + 1).to_string(),
-            line.user.display_name.clone(),
-            line.user.phone.clone().unwrap_or_default(),
-            line.user.email.clone().unwrap_or_default(),
-            line.status.to_string(),
-            line.waitlist_position
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            line.created_at.clone(),
-            line.id.to_string(),
-        ];
-        csv.write_record(cells.iter().map(|c| defuse_formula(c).into_owned()))
-            .map_err(internal)?;
-    }
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("roster CSV: {e}")))?;
-    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
-    Ok(format!(
-        "\u{feff}{}",
-        String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))?
-    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -388,27 +316,5 @@ mod properties {
             let cursor = encode_cursor(&format!("o:{offset}"));
             prop_assert_eq!(offset_from(Some(&cursor)).ok(), Some(offset));
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// One cell as the roster writes it, without the line's end.
-    fn csv_cell(value: &str) -> String {
-        let mut csv = csv_writer();
-        csv.write_record([defuse_formula(value).as_ref()]).unwrap();
-        let line = String::from_utf8(csv.into_inner().unwrap()).unwrap();
-        line.trim_end_matches("\r\n").to_string()
-    }
-
-    #[test]
-    fn csv_cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("สมศรี"), "สมศรี");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+66812345678"), "'+66812345678");
     }
 }

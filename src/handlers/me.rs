@@ -1,33 +1,18 @@
 //! The caller's own profile.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::domain::DisplayName;
+use crate::domain::{ClockTime, DisplayName, Latitude, Longitude};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::i18n::Code;
 use crate::models::users::{self, ProfileChanges};
 
-use super::auth::{accept, parse_locale};
+use super::fields::{accept, parse_locale};
 use super::views::UserView;
 use super::with_db;
-
-/// Tells "absent" (leave alone) from `null` (clear) for nullable fields.
-pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
-/// For fields that may be left out but never be `null` (which would otherwise read as
-/// "left out" and be silently accepted): `null` is refused as the wrong type.
-pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,42 +26,20 @@ pub struct QuietHours {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     display_name: Option<String>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     locale: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     home_lat: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     home_lon: Option<Option<f64>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     province: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::fields::nullable")]
     quiet_hours: Option<Option<QuietHours>>,
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::fields::present")]
     reminders_enabled: Option<bool>,
-}
-
-/// `HH:MM` on a 24-hour clock.
-pub fn parse_clock_time(raw: &str) -> Result<String, Code> {
-    let (h, m) = raw.trim().split_once(':').ok_or(Code::InvalidTime)?;
-    let valid = h.len() == 2
-        && m.len() == 2
-        && h.parse::<u8>().is_ok_and(|h| h < 24)
-        && m.parse::<u8>().is_ok_and(|m| m < 60);
-    if valid {
-        Ok(format!("{h}:{m}"))
-    } else {
-        Err(Code::InvalidTime)
-    }
-}
-
-fn in_range(value: f64, limit: f64) -> Result<f64, Code> {
-    if value.is_finite() && (-limit..=limit).contains(&value) {
-        Ok(value)
-    } else {
-        Err(Code::OutOfRange)
-    }
 }
 
 impl UpdateMeRequest {
@@ -101,8 +64,18 @@ impl UpdateMeRequest {
                 changes.home_lon = Some(None);
             }
             (Some(Some(lat)), Some(Some(lon))) => {
-                changes.home_lat = accept(&mut errors, "home_lat", in_range(lat, 90.0)).map(Some);
-                changes.home_lon = accept(&mut errors, "home_lon", in_range(lon, 180.0)).map(Some);
+                changes.home_lat = accept(
+                    &mut errors,
+                    "home_lat",
+                    Latitude::parse(lat).map(Latitude::degrees),
+                )
+                .map(Some);
+                changes.home_lon = accept(
+                    &mut errors,
+                    "home_lon",
+                    Longitude::parse(lon).map(Longitude::degrees),
+                )
+                .map(Some);
             }
             (lat, _) => {
                 let missing = if lat.flatten().is_none() {
@@ -130,8 +103,16 @@ impl UpdateMeRequest {
                 changes.quiet_hours_end = Some(None);
             }
             Some(Some(q)) => {
-                let start = accept(&mut errors, "quiet_hours.start", parse_clock_time(&q.start));
-                let end = accept(&mut errors, "quiet_hours.end", parse_clock_time(&q.end));
+                let start = accept(
+                    &mut errors,
+                    "quiet_hours.start",
+                    ClockTime::parse(&q.start).map(ClockTime::into_inner),
+                );
+                let end = accept(
+                    &mut errors,
+                    "quiet_hours.end",
+                    ClockTime::parse(&q.end).map(ClockTime::into_inner),
+                );
                 changes.quiet_hours_start = start.map(Some);
                 changes.quiet_hours_end = end.map(Some);
             }
@@ -165,18 +146,4 @@ pub async fn update_me(
     })
     .await?;
     Ok(HttpResponse::Ok().json(UserView::from(updated)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn clock_times_are_strict() {
-        assert_eq!(parse_clock_time("21:00"), Ok("21:00".into()));
-        assert_eq!(parse_clock_time("07:30"), Ok("07:30".into()));
-        for bad in ["7:00", "24:00", "23:60", "2100", "ab:cd", "", "21:00:00"] {
-            assert!(parse_clock_time(bad).is_err(), "{bad:?} was accepted");
-        }
-    }
 }

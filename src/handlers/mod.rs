@@ -5,15 +5,17 @@
 pub mod admin_users;
 pub mod auth;
 pub mod broadcasts;
+pub mod center_fields;
 pub mod centers;
 pub mod course_sessions;
 pub mod courses;
 pub mod devices;
 pub mod enrollments;
+pub mod fields;
 pub mod me;
-mod params;
 pub mod privacy;
 pub mod reports;
+pub mod roster;
 pub mod system;
 pub mod views;
 

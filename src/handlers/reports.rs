@@ -13,8 +13,7 @@ use crate::http::extract::QueryParams;
 use crate::i18n::Code;
 use crate::models::reports::{self, GroupBy};
 
-use super::auth::accept;
-use super::params::parse_time;
+use super::fields::{accept, parse_time};
 use super::with_db;
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,8 @@
 //! `OCOD_DIRECTORY_REFRESH`, and at once after a change made through this process), so
 //! several servers sharing one database converge within that interval.
 
+pub mod search;
+
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;

@@ -1,11 +1,45 @@
-//! Parsing shared by several handlers: times, locations and texts.
+//! Field parsing shared by every handler (and the console): collecting field errors
+//! (`accept`), absent versus `null` (`present`, `nullable`), texts, times, locations and
+//! locales. Each parser answers the value or the `Code` of why it was refused.
 
 use chrono::{DateTime, NaiveDateTime};
+use serde::{Deserialize, Deserializer};
 
 use crate::db;
-use crate::domain::Coordinates;
+use crate::domain::{Coordinates, Locale};
 use crate::error::{ApiError, FieldError};
 use crate::i18n::Code;
+
+/// Keeps a parsed value, or records why its field was refused.
+pub fn accept<T>(errors: &mut Vec<FieldError>, field: &str, parsed: Result<T, Code>) -> Option<T> {
+    parsed
+        .map_err(|code| errors.push(FieldError::new(field, code)))
+        .ok()
+}
+
+/// Parses a locale field: `th` or `en`.
+pub fn parse_locale(raw: &str) -> Result<Locale, Code> {
+    match raw.trim() {
+        "th" => Ok(Locale::Th),
+        "en" => Ok(Locale::En),
+        _ => Err(Code::InvalidLocale),
+    }
+}
+
+/// Tells "absent" (leave alone) from `null` (clear) for nullable fields.
+pub fn nullable<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// For fields that may be left out but never be `null` (which would otherwise read as
+/// "left out" and be silently accepted): `null` is refused as the wrong type.
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
 
 /// Largest search radius, in kilometres.
 pub const MAX_RADIUS_KM: f64 = 100.0;
