@@ -143,7 +143,7 @@ fn broadcast(conn: &mut DbConn, admin: &str) -> anyhow::Result<()> {
             body_th: "อย่าโอนเงินให้คนแปลกหน้า".into(),
             body_en: "Never send money to strangers.".into(),
             send_at: now,
-            status: "scheduled".into(),
+            status: ocod::domain::BroadcastStatus::Scheduled,
             expanded_until: None,
             targeted_users: 0,
             created_at: now,

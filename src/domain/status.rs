@@ -167,6 +167,39 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A notification's state: waiting for its time, in the inbox (delivered), or not
+    /// sent at all (cancelled by a change, dropped as too late).
+    pub enum NotificationStatus {
+        Scheduled => "scheduled",
+        Delivered => "delivered",
+        Cancelled => "cancelled",
+        Dropped => "dropped",
+    }
+}
+
+text_enum! {
+    /// One push of a notification to one device.
+    pub enum DeliveryStatus {
+        Pending => "pending",
+        Leased => "leased",
+        Sent => "sent",
+        Failed => "failed",
+        InvalidToken => "invalid_token",
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
+    /// A broadcast's state.
+    pub enum BroadcastStatus {
+        Scheduled => "scheduled",
+        Sending => "sending",
+        Sent => "sent",
+        Cancelled => "cancelled",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{AdminUser, StaffUser};
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::domain::BroadcastStatus;
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::{decode_cursor, page_limit, paginate};
@@ -70,7 +71,7 @@ pub struct BroadcastView {
     title: serde_json::Value,
     body: serde_json::Value,
     send_at: String,
-    status: String,
+    status: BroadcastStatus,
     created_by: String,
     created_at: String,
     finished_at: Option<String>,

@@ -33,7 +33,7 @@ pub async fn export_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<Htt
         let notifications: Vec<serde_json::Value> = inbox
             .into_iter()
             .map(|n| {
-                let (status, due_at) = (n.status.clone(), rfc3339(n.due_at));
+                let (status, due_at) = (n.status, rfc3339(n.due_at));
                 json!({ "notification": NotificationView::from(n), "status": status, "due_at": due_at })
             })
             .collect();

@@ -8,6 +8,7 @@ use crate::db::{self, DbConn};
 use crate::domain::{
     AudienceKind, CenterId, CourseId, CourseSessionId, EnrollmentStatus, Locale, UserId,
 };
+use crate::domain::{BroadcastStatus, DeliveryStatus, NotificationStatus};
 use crate::models::notifications::Notification;
 use crate::models::users::new_id;
 use crate::schema::{
@@ -27,7 +28,7 @@ pub struct Broadcast {
     pub body_th: String,
     pub body_en: String,
     pub send_at: NaiveDateTime,
-    pub status: String,
+    pub status: BroadcastStatus,
     pub expanded_until: Option<String>,
     pub targeted_users: i64,
     pub created_at: NaiveDateTime,
@@ -213,10 +214,10 @@ pub fn cancel(conn: &mut DbConn, id: &str) -> QueryResult<Option<(Broadcast, boo
     let changed = diesel::update(
         broadcasts::table
             .find(id)
-            .filter(broadcasts::status.eq("scheduled")),
+            .filter(broadcasts::status.eq(BroadcastStatus::Scheduled)),
     )
     .set((
-        broadcasts::status.eq("cancelled"),
+        broadcasts::status.eq(BroadcastStatus::Cancelled),
         broadcasts::finished_at.eq(db::now()),
     ))
     .execute(conn)?;
@@ -235,7 +236,7 @@ pub struct Stats {
 }
 
 pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
-    let by_status: Vec<(String, i64)> = push_deliveries::table
+    let by_status: Vec<(DeliveryStatus, i64)> = push_deliveries::table
         .inner_join(notifications::table)
         .filter(notifications::broadcast_id.eq(&broadcast.id))
         .group_by(push_deliveries::status)
@@ -247,12 +248,12 @@ pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
     };
     for (status, n) in by_status {
         stats.devices += n;
-        match status.as_str() {
-            "sent" => stats.sent += n,
-            "failed" => stats.failed += n,
-            "invalid_token" => stats.invalid_tokens += n,
-            "pending" | "leased" => stats.pending += n,
-            _ => {}
+        match status {
+            DeliveryStatus::Sent => stats.sent += n,
+            DeliveryStatus::Failed => stats.failed += n,
+            DeliveryStatus::InvalidToken => stats.invalid_tokens += n,
+            DeliveryStatus::Pending | DeliveryStatus::Leased => stats.pending += n,
+            DeliveryStatus::Cancelled => {}
         }
     }
     Ok(stats)
@@ -273,7 +274,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
             .get_result::<Broadcast>(pg)
             .optional()?,
             DbConn::Sqlite(_) => broadcasts::table
-                .filter(broadcasts::status.eq_any(["scheduled", "sending"]))
+                .filter(broadcasts::status.eq_any([BroadcastStatus::Scheduled, BroadcastStatus::Sending]))
                 .filter(broadcasts::send_at.le(now))
                 .order(broadcasts::send_at.asc())
                 .select(Broadcast::as_select())
@@ -297,7 +298,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         if people.is_empty() {
             diesel::update(broadcasts::table.find(&broadcast.id))
                 .set((
-                    broadcasts::status.eq("sent"),
+                    broadcasts::status.eq(BroadcastStatus::Sent),
                     broadcasts::finished_at.eq(now),
                 ))
                 .execute(conn)?;
@@ -324,7 +325,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
                     urgent: false,
                     due_at: now,
                     expires_at: Some(broadcast.send_at + chrono::Duration::days(3)),
-                    status: "scheduled".into(),
+                    status: NotificationStatus::Scheduled,
                     delivered_at: None,
                     read_at: None,
                     broadcast_id: Some(broadcast.id.clone()),
@@ -338,7 +339,7 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         let last = people.last().map(|(id, _)| id.clone());
         diesel::update(broadcasts::table.find(&broadcast.id))
             .set((
-                broadcasts::status.eq("sending"),
+                broadcasts::status.eq(BroadcastStatus::Sending),
                 broadcasts::expanded_until.eq(last),
                 broadcasts::targeted_users.eq(broadcasts::targeted_users + people.len() as i64),
             ))

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::NotificationStatus;
 use crate::schema::notifications;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -21,7 +22,7 @@ pub struct Notification {
     pub urgent: bool,
     pub due_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
-    pub status: String,
+    pub status: NotificationStatus,
     pub delivered_at: Option<NaiveDateTime>,
     pub read_at: Option<NaiveDateTime>,
     pub broadcast_id: Option<String>,
@@ -49,10 +50,10 @@ pub fn cancel_scheduled(conn: &mut DbConn, prefix: &str) -> QueryResult<usize> {
     let pattern = format!("{}%", crate::models::users::escape_like(prefix));
     diesel::update(
         notifications::table
-            .filter(notifications::status.eq("scheduled"))
+            .filter(notifications::status.eq(NotificationStatus::Scheduled))
             .filter(notifications::dedup_key.like(pattern).escape('\\')),
     )
-    .set(notifications::status.eq("cancelled"))
+    .set(notifications::status.eq(NotificationStatus::Cancelled))
     .execute(conn)
 }
 
@@ -65,7 +66,7 @@ pub fn inbox(
 ) -> QueryResult<Vec<Notification>> {
     let mut query = notifications::table
         .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::status.eq("delivered"))
+        .filter(notifications::status.eq(NotificationStatus::Delivered))
         .select(Notification::as_select())
         .order((notifications::delivered_at.desc(), notifications::id.desc()))
         .limit(limit)
@@ -85,7 +86,7 @@ pub fn inbox(
 pub fn unread_count(conn: &mut DbConn, user_id: &str) -> QueryResult<i64> {
     notifications::table
         .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::status.eq("delivered"))
+        .filter(notifications::status.eq(NotificationStatus::Delivered))
         .filter(notifications::read_at.is_null())
         .count()
         .get_result(conn)
@@ -97,7 +98,7 @@ pub fn mark_read(conn: &mut DbConn, user_id: &str, id: &str) -> QueryResult<Opti
     let mine = notifications::table
         .find(id)
         .filter(notifications::user_id.eq(user_id))
-        .filter(notifications::status.eq("delivered"));
+        .filter(notifications::status.eq(NotificationStatus::Delivered));
     diesel::update(mine.filter(notifications::read_at.is_null()))
         .set(notifications::read_at.eq(db::now()))
         .execute(conn)?;

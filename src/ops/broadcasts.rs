@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::db::{self, DbConn};
-use crate::domain::{find_province, CenterId, CourseId, CourseSessionId, Role};
+use crate::domain::{find_province, BroadcastStatus, CenterId, CourseId, CourseSessionId, Role};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::broadcasts::{self, Audience, Broadcast};
@@ -120,7 +120,7 @@ pub fn create(
             body_th: new.body_th,
             body_en: new.body_en,
             send_at,
-            status: "scheduled".into(),
+            status: BroadcastStatus::Scheduled,
             expanded_until: None,
             targeted_users: 0,
             created_at: now,

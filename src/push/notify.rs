@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
-use crate::domain::{offset_label, EnrollmentStatus, Locale, SessionStatus};
+use crate::domain::{offset_label, EnrollmentStatus, Locale, NotificationStatus, SessionStatus};
 use crate::models::course_sessions::CourseSession;
 use crate::models::enrollments::Enrollment;
 use crate::models::notifications::{self, Notification};
@@ -93,7 +93,7 @@ fn write(conn: &mut DbConn, facts: &SessionFacts, draft: Draft) -> QueryResult<b
             due_at: draft.due_at.max(now),
             // A push about a session is useless once it has started.
             expires_at: Some(draft.session.starts_at),
-            status: "scheduled".into(),
+            status: NotificationStatus::Scheduled,
             delivered_at: None,
             read_at: None,
             broadcast_id: None,

@@ -16,6 +16,7 @@ use diesel::sql_types::{BigInt, Timestamp};
 
 use crate::db::{self, DbConn};
 use crate::domain::QuietHours;
+use crate::domain::{DeliveryStatus, NotificationStatus};
 use crate::models::devices;
 use crate::schema::{devices as devices_t, notifications, push_deliveries, users};
 
@@ -88,7 +89,7 @@ pub fn fan_out_due(
             .map(|r| r.id)
             .collect(),
             DbConn::Sqlite(_) => notifications::table
-                .filter(notifications::status.eq("scheduled"))
+                .filter(notifications::status.eq(NotificationStatus::Scheduled))
                 .filter(notifications::due_at.le(now))
                 .order(notifications::due_at.asc())
                 .limit(limit)
@@ -140,7 +141,7 @@ pub fn fan_out_due(
         }
         for chunk in dropped.chunks(1000) {
             diesel::update(notifications::table.filter(notifications::id.eq_any(chunk)))
-                .set(notifications::status.eq("dropped"))
+                .set(notifications::status.eq(NotificationStatus::Dropped))
                 .execute(conn)?;
         }
         report.dropped = dropped.len();
@@ -148,7 +149,7 @@ pub fn fan_out_due(
             let ids: Vec<&String> = chunk.iter().map(|(id, _)| id).collect();
             diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
                 .set((
-                    notifications::status.eq("delivered"),
+                    notifications::status.eq(NotificationStatus::Delivered),
                     notifications::delivered_at.eq(now),
                 ))
                 .execute(conn)?;
@@ -178,7 +179,7 @@ pub fn fan_out_due(
                     (
                         push_deliveries::notification_id.eq(id.clone()),
                         push_deliveries::device_token.eq(token.clone()),
-                        push_deliveries::status.eq("pending"),
+                        push_deliveries::status.eq(DeliveryStatus::Pending),
                         push_deliveries::due_at.eq(now),
                         push_deliveries::created_at.eq(now),
                         push_deliveries::updated_at.eq(now),
@@ -212,11 +213,11 @@ pub fn rescue_expired_leases(conn: &mut DbConn) -> QueryResult<usize> {
     let now = db::now();
     diesel::update(
         push_deliveries::table
-            .filter(push_deliveries::status.eq("leased"))
+            .filter(push_deliveries::status.eq(DeliveryStatus::Leased))
             .filter(push_deliveries::leased_until.lt(now)),
     )
     .set((
-        push_deliveries::status.eq("pending"),
+        push_deliveries::status.eq(DeliveryStatus::Pending),
         push_deliveries::leased_until.eq(None::<NaiveDateTime>),
     ))
     .execute(conn)
@@ -242,7 +243,7 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
         .collect(),
         DbConn::Sqlite(_) => db::write_transaction(conn, |conn| -> QueryResult<Vec<i64>> {
             let ids: Vec<i64> = push_deliveries::table
-                .filter(push_deliveries::status.eq("pending"))
+                .filter(push_deliveries::status.eq(DeliveryStatus::Pending))
                 .filter(push_deliveries::due_at.le(now))
                 .order(push_deliveries::due_at.asc())
                 .limit(limit)
@@ -250,7 +251,7 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
                 .load(conn)?;
             diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(&ids)))
                 .set((
-                    push_deliveries::status.eq("leased"),
+                    push_deliveries::status.eq(DeliveryStatus::Leased),
                     push_deliveries::leased_until.eq(until),
                     push_deliveries::attempts.eq(push_deliveries::attempts + 1),
                     push_deliveries::updated_at.eq(now),
@@ -338,7 +339,7 @@ pub fn record(
         for chunk in sent.chunks(1000) {
             diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(chunk)))
                 .set((
-                    push_deliveries::status.eq("sent"),
+                    push_deliveries::status.eq(DeliveryStatus::Sent),
                     push_deliveries::leased_until.eq(None::<NaiveDateTime>),
                     push_deliveries::updated_at.eq(now),
                 ))
@@ -357,12 +358,12 @@ pub fn record(
                             .filter(push_deliveries::device_token.eq(&claimed.token))
                             .filter(
                                 push_deliveries::status
-                                    .eq_any(["pending", "leased"])
+                                    .eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased])
                                     .or(push_deliveries::id.eq(claimed.id)),
                             ),
                     )
                     .set((
-                        push_deliveries::status.eq("invalid_token"),
+                        push_deliveries::status.eq(DeliveryStatus::InvalidToken),
                         push_deliveries::last_error.eq(reason),
                         push_deliveries::leased_until.eq(None::<NaiveDateTime>),
                         push_deliveries::updated_at.eq(now),
@@ -375,7 +376,7 @@ pub fn record(
                         .unwrap_or_default();
                     diesel::update(row)
                         .set((
-                            push_deliveries::status.eq("pending"),
+                            push_deliveries::status.eq(DeliveryStatus::Pending),
                             push_deliveries::due_at.eq(now + delay),
                             push_deliveries::last_error.eq(reason),
                             push_deliveries::leased_until.eq(None::<NaiveDateTime>),
@@ -387,7 +388,7 @@ pub fn record(
                 Outcome::Retry { reason, .. } | Outcome::Failed(reason) => {
                     diesel::update(row)
                         .set((
-                            push_deliveries::status.eq("failed"),
+                            push_deliveries::status.eq(DeliveryStatus::Failed),
                             push_deliveries::last_error.eq(reason),
                             push_deliveries::leased_until.eq(None::<NaiveDateTime>),
                             push_deliveries::updated_at.eq(now),
@@ -422,7 +423,7 @@ pub fn failed(
 ) -> QueryResult<Vec<FailedDelivery>> {
     let mut query = push_deliveries::table
         .inner_join(notifications::table)
-        .filter(push_deliveries::status.eq("failed"))
+        .filter(push_deliveries::status.eq(DeliveryStatus::Failed))
         .select((
             push_deliveries::id,
             push_deliveries::notification_id,
@@ -446,11 +447,11 @@ pub fn failed(
 pub fn depth(conn: &mut DbConn) -> QueryResult<(i64, f64)> {
     let now = db::now();
     let waiting: i64 = push_deliveries::table
-        .filter(push_deliveries::status.eq_any(["pending", "leased"]))
+        .filter(push_deliveries::status.eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased]))
         .count()
         .get_result(conn)?;
     let oldest: Option<NaiveDateTime> = push_deliveries::table
-        .filter(push_deliveries::status.eq_any(["pending", "leased"]))
+        .filter(push_deliveries::status.eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased]))
         .filter(push_deliveries::due_at.le(now))
         .select(diesel::dsl::min(push_deliveries::due_at))
         .first(conn)?;
