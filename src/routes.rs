@@ -63,7 +63,7 @@ route_table! {
     "/api/v1/sessions/{id}" => { get: course_sessions::get_session, patch: course_sessions::update_session },
     "/api/v1/sessions/{id}/cancel" => { post: course_sessions::cancel_session },
     "/api/v1/sessions/{id}/enrollments" => { get: enrollments::list_session_enrollments, post: enrollments::enroll },
-    "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment },
+    "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment, delete: enrollments::cancel_enrollment },
     "/api/v1/admin/broadcasts/preview" => { post: broadcasts::preview_broadcast },
     "/api/v1/admin/broadcasts" => { get: broadcasts::list_broadcasts, post: broadcasts::create_broadcast },
     "/api/v1/admin/broadcasts/{id}" => { get: broadcasts::get_broadcast },

@@ -8,19 +8,23 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthUser, StaffUser};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role};
+use crate::domain::{
+    CourseSessionId, DisplayName, EnrollmentId, EnrollmentStatus, Phone, Role, UserId,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, MAX_BODY_BYTES};
 use crate::http::pagination::{decode_cursor, encode_cursor, page_limit, Page};
 use crate::i18n::Code;
+use crate::models::seats::Enrolled;
 use crate::models::{enrollments, seats};
 use crate::ops::{
     self,
-    enrollments::{EnrollOutcome, Retry},
+    enrollments::{EnrollOutcome, Retry, WalkIn},
 };
 use crate::push::notify::PushPolicy;
 
 use super::course_sessions::session_views;
+use super::fields::accept;
 use super::roster::{roster_csv, RosterLine, RosterUser};
 use super::views::{rfc3339, EnrollmentView, SessionView};
 use super::with_db;
@@ -46,9 +50,56 @@ fn parse_idempotency_key(raw: &[u8]) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
-/// `POST /sessions/{id}/enrollments`: enroll the caller. With an `Idempotency-Key`, a
-/// retry of the same request replays the first answer; the key on a different request
-/// (another session, another body) is refused with 422.
+/// Whom staff enroll at the desk; a resident sends nothing (or `{}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    #[serde(default, deserialize_with = "super::fields::present")]
+    user_id: Option<String>,
+    #[serde(default, deserialize_with = "super::fields::present")]
+    phone: Option<String>,
+    #[serde(default, deserialize_with = "super::fields::present")]
+    display_name: Option<String>,
+}
+
+impl EnrollRequest {
+    fn is_empty(&self) -> bool {
+        self.user_id.is_none() && self.phone.is_none() && self.display_name.is_none()
+    }
+
+    /// The person staff name: an account by ID, or a phone with the name to give a new
+    /// account (every problem collected).
+    fn walk_in(self) -> Result<WalkIn, ApiError> {
+        match (self.user_id, self.phone) {
+            (Some(id), None) if self.display_name.is_none() => {
+                Ok(WalkIn::Account(UserId::from_raw(id.trim())))
+            }
+            (None, Some(phone)) => {
+                let mut errors = Vec::new();
+                let phone = accept(&mut errors, "phone", Phone::parse(&phone));
+                let name = match self.display_name {
+                    Some(name) => accept(&mut errors, "display_name", DisplayName::parse(&name)),
+                    None => accept(&mut errors, "display_name", Err(Code::Required)),
+                };
+                match (phone, name) {
+                    (Some(phone), Some(display_name)) => Ok(WalkIn::Phone {
+                        phone,
+                        display_name,
+                    }),
+                    _ => Err(ApiError::Validation(errors)),
+                }
+            }
+            (None, None) => Err(ApiError::field("phone", Code::Required)),
+            _ => Err(ApiError::field("user_id", Code::InvalidValue)),
+        }
+    }
+}
+
+/// `POST /sessions/{id}/enrollments`: a resident enrolls themselves (no body); staff of
+/// the session's center or an admin enroll a walk-in (`{user_id}` or `{phone,
+/// display_name}`). With an `Idempotency-Key`, a retry of the same request replays the
+/// first answer; the key on a different request (another session, another body) is
+/// refused with 422.
 pub async fn enroll(
     req: HttpRequest,
     user: AuthUser,
@@ -58,17 +109,21 @@ pub async fn enroll(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
-    if user.role != Role::Resident {
-        return Err(ApiError::Forbidden);
-    }
     let limits = settings.limits;
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
-    // The body carries nothing today; if sent it must be a JSON object (e.g. `{}`).
-    if !body.iter().all(u8::is_ascii_whitespace) {
-        crate::http::extract::parse_json::<EmptyBody>(&body)?;
-    }
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        EnrollRequest::default()
+    } else {
+        crate::http::extract::parse_json::<EnrollRequest>(&body)?
+    };
+    // A resident enrolls only themselves; staff always name someone.
+    let walk_in = match user.role {
+        Role::Resident if request.is_empty() => None,
+        Role::Resident => return Err(ApiError::Forbidden),
+        Role::Staff | Role::Admin => Some(request.walk_in()?),
+    };
     let key = idempotency_key(&req)?;
     let session_id = CourseSessionId::from_raw(path.into_inner());
     let fingerprint = {
@@ -79,22 +134,33 @@ pub async fn enroll(
     };
     let retry = key.map(|key| Retry { key, fingerprint });
     let actor = user.actor();
-    let outcome = with_db(&pool, move |conn| {
-        ops::enrollments::enroll_self(
+    let render = |enrolled: &Enrolled| {
+        serde_json::to_string(&EnrollmentView::new(
+            &enrolled.enrollment,
+            enrolled.waitlist_position,
+        ))
+        .map_err(|e| ApiError::Internal(e.into()))
+    };
+    let outcome = with_db(&pool, move |conn| match walk_in {
+        None => ops::enrollments::enroll_self(
             conn,
             &policy,
             &limits,
             &actor,
             &session_id,
             retry.as_ref(),
-            |enrolled| {
-                serde_json::to_string(&EnrollmentView::new(
-                    &enrolled.enrollment,
-                    enrolled.waitlist_position,
-                ))
-                .map_err(|e| ApiError::Internal(e.into()))
-            },
-        )
+            render,
+        ),
+        Some(who) => ops::enrollments::enroll_walk_in(
+            conn,
+            &policy,
+            &limits,
+            &actor,
+            &session_id,
+            who,
+            retry.as_ref(),
+            render,
+        ),
     })
     .await?;
     let (status, body, replayed) = match outcome {
@@ -111,9 +177,22 @@ pub async fn enroll(
     Ok(response.body(body))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmptyBody {}
+/// `DELETE /enrollments/{id}`: staff of the session's center (or an admin) give a seat
+/// up for someone; the person is told and the waitlist moves up.
+pub async fn cancel_enrollment(
+    StaffUser(user): StaffUser,
+    pool: web::Data<DbPool>,
+    policy: web::Data<PushPolicy>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = EnrollmentId::from_raw(path.into_inner());
+    let actor = user.actor();
+    let released = with_db(&pool, move |conn| {
+        ops::enrollments::release_for(conn, &policy, &actor, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(EnrollmentView::new(&released, None)))
+}
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {

@@ -65,6 +65,10 @@ pub enum CreateUserError {
     EmailTaken,
 }
 
+/// The password hash of an account that has none (made at a center's desk): no password
+/// matches it, and the person signs in with a one-time code instead.
+pub const NO_PASSWORD: &str = "!no-password";
+
 /// A new, time-ordered, opaque ID (UUID v7 as text).
 /// Locks a person's row until the transaction ends, so counts of what they hold or sent
 /// (and the insert that follows) cannot interleave with another of their requests.

@@ -3,12 +3,15 @@
 
 use crate::config::Limits;
 use crate::db::{self, DbConn};
-use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, Role};
+use crate::domain::{
+    CourseSessionId, DisplayName, EnrollmentId, EnrollmentStatus, Locale, Phone, Role, UserId,
+};
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::enrollments::{self, Enrollment};
 use crate::models::idempotency::{self, Earlier};
 use crate::models::seats::{self, AttendanceRefusal, EnrollRefusal, Enrolled, GiveUpRefusal};
+use crate::models::users::{self, NewUser};
 use crate::models::{audit, course_sessions};
 use crate::push::notify::{self, PushPolicy};
 
@@ -92,6 +95,152 @@ pub fn enroll_self(
     }
 }
 
+/// Who staff enroll at the desk.
+#[derive(Debug, Clone)]
+pub enum WalkIn {
+    /// An account found before (by the person's phone, for example).
+    Account(UserId),
+    /// A person by phone: their account if the phone has one (its name is left as it
+    /// is), otherwise a new phone-only resident with this name, who signs in later with
+    /// a one-time code.
+    Phone {
+        phone: Phone,
+        display_name: DisplayName,
+    },
+}
+
+/// The account a walk-in names, made at the desk when the phone is new.
+fn walk_in_account(conn: &mut DbConn, actor: &Actor, who: WalkIn) -> Result<UserId, ApiError> {
+    match who {
+        WalkIn::Account(id) => match users::find(conn, &id)? {
+            Some(user) if user.deleted_at.is_none() => Ok(user.id),
+            _ => Err(ApiError::field("user_id", Code::NotFound)),
+        },
+        WalkIn::Phone {
+            phone,
+            display_name,
+        } => {
+            if let Some(user) = users::find_by_login(conn, phone.as_str())? {
+                return Ok(user.id);
+            }
+            let now = db::now();
+            let new = NewUser {
+                id: UserId::generate(),
+                phone: Some(phone.as_str().to_string()),
+                email: None,
+                password_hash: users::NO_PASSWORD.to_string(),
+                display_name: display_name.into_inner(),
+                role: Role::Resident,
+                locale: Locale::Th,
+                created_at: now,
+                updated_at: now,
+            };
+            match users::create_user(conn, &new)? {
+                Ok(user) => {
+                    audit::record(
+                        conn,
+                        &actor.id,
+                        "account_created_at_desk",
+                        Some(&user.id),
+                        None,
+                    )?;
+                    Ok(user.id)
+                }
+                // Made a moment ago by another desk: enroll that account.
+                Err(_) => users::find_by_login(conn, phone.as_str())?
+                    .map(|u| u.id)
+                    .ok_or(ApiError::Conflict(Code::PhoneTaken)),
+            }
+        }
+    }
+}
+
+/// Staff of the session's center (or an admin) enroll someone at the desk: a seat if one
+/// is free, else the waitlist, with reminders as if they had enrolled themselves. Retried
+/// with the same key, the first answer is replayed.
+#[allow(clippy::too_many_arguments)]
+pub fn enroll_walk_in(
+    conn: &mut DbConn,
+    policy: &PushPolicy,
+    limits: &Limits,
+    actor: &Actor,
+    session_id: &CourseSessionId,
+    who: WalkIn,
+    retry: Option<&Retry>,
+    render: impl FnOnce(&Enrolled) -> Result<String, ApiError>,
+) -> Result<EnrollOutcome, ApiError> {
+    if actor.role == Role::Resident {
+        return Err(ApiError::Forbidden);
+    }
+    db::write_transaction(conn, |conn| {
+        if let Some(retry) = retry {
+            match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
+                Earlier::Answer { status, body } => {
+                    return Ok(EnrollOutcome::Replayed { status, body })
+                }
+                Earlier::OtherRequest => {
+                    return Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused))
+                }
+                Earlier::None => {}
+            }
+        }
+        let session = super::course_sessions::find_managed(conn, actor, session_id)?;
+        let user_id = walk_in_account(conn, actor, who)?;
+        let enrolled = seats::take(conn, session_id, &user_id, limits)?.map_err(enroll_refusal)?;
+        if enrolled.enrollment.status == EnrollmentStatus::Confirmed {
+            notify::plan_reminders(conn, policy, &enrolled.enrollment, &enrolled.session)?;
+        }
+        audit::record(
+            conn,
+            &actor.id,
+            "walk_in_enrolled",
+            Some(&enrolled.enrollment.id),
+            Some(&session.center_id),
+        )?;
+        let body = render(&enrolled)?;
+        if let Some(retry) = retry {
+            idempotency::store(conn, &actor.id, &retry.key, &retry.fingerprint, 201, &body)?;
+        }
+        Ok(EnrollOutcome::Enrolled { status: 201, body })
+    })
+}
+
+fn give_up_refusal(refusal: GiveUpRefusal) -> ApiError {
+    match refusal {
+        GiveUpRefusal::NotFound => ApiError::NotFound,
+        GiveUpRefusal::AlreadyCancelled => ApiError::Conflict(Code::EnrollmentCancelled),
+        GiveUpRefusal::Closed => ApiError::Conflict(Code::EnrollmentClosed),
+    }
+}
+
+/// Staff give up a seat or waitlist place for someone (who asked at the desk or by
+/// phone): the person is told, and the freed seat goes to the head of the waitlist.
+pub fn release_for(
+    conn: &mut DbConn,
+    policy: &PushPolicy,
+    actor: &Actor,
+    enrollment_id: &EnrollmentId,
+) -> Result<Enrollment, ApiError> {
+    db::write_transaction(conn, |conn| {
+        let enrollment = enrollments::find(conn, enrollment_id)?.ok_or(ApiError::NotFound)?;
+        let session = super::course_sessions::find_managed(conn, actor, &enrollment.session_id)?;
+        let given_up = seats::give_up(conn, enrollment_id, None)?.map_err(give_up_refusal)?;
+        notify::tell_seat_released(conn, &given_up.enrollment, &session)?;
+        if !given_up.promoted.is_empty() {
+            let session = course_sessions::find(conn, &session.id)?.ok_or(ApiError::NotFound)?;
+            notify::tell_promoted(conn, policy, &given_up.promoted, &session)?;
+        }
+        audit::record(
+            conn,
+            &actor.id,
+            "seat_released",
+            Some(&given_up.enrollment.id),
+            Some(&session.center_id),
+        )?;
+        Ok(given_up.enrollment)
+    })
+}
+
 /// The resident gives up their own seat or waitlist place; the freed seat goes to the
 /// head of the waitlist, who is told.
 pub fn cancel_own(
@@ -101,13 +250,8 @@ pub fn cancel_own(
     enrollment_id: &EnrollmentId,
 ) -> Result<Enrollment, ApiError> {
     db::write_transaction(conn, |conn| {
-        let given_up = seats::give_up(conn, enrollment_id, Some(&actor.id))?.map_err(
-            |refusal| match refusal {
-                GiveUpRefusal::NotFound => ApiError::NotFound,
-                GiveUpRefusal::AlreadyCancelled => ApiError::Conflict(Code::EnrollmentCancelled),
-                GiveUpRefusal::Closed => ApiError::Conflict(Code::EnrollmentClosed),
-            },
-        )?;
+        let given_up =
+            seats::give_up(conn, enrollment_id, Some(&actor.id))?.map_err(give_up_refusal)?;
         notify::cancel_reminders(conn, &given_up.enrollment.id)?;
         if !given_up.promoted.is_empty() {
             let session = course_sessions::find(conn, &given_up.enrollment.session_id)?

@@ -22,6 +22,8 @@ pub enum SessionNotice {
     WaitlistPromoted,
     SessionCancelled,
     SessionRescheduled,
+    /// Staff gave the person's seat up for them (at the desk, or on the phone).
+    SeatReleased,
 }
 
 impl SessionNotice {
@@ -31,6 +33,7 @@ impl SessionNotice {
             SessionNotice::WaitlistPromoted => "waitlist_promoted",
             SessionNotice::SessionCancelled => "session_cancelled",
             SessionNotice::SessionRescheduled => "session_rescheduled",
+            SessionNotice::SeatReleased => "seat_released",
         }
     }
 }
@@ -108,6 +111,10 @@ pub fn session_notice(
                     format!("เปลี่ยนเวลาอบรม: {course}"),
                     format!("เวลาใหม่ {when} ที่{center}"),
                 ),
+                SessionNotice::SeatReleased => (
+                    format!("ยกเลิกที่นั่งแล้ว: {course}"),
+                    format!("เจ้าหน้าที่ยกเลิกที่นั่งรอบ {when} ที่{center} ให้คุณแล้ว"),
+                ),
             }
         }
         Locale::En => {
@@ -127,6 +134,10 @@ pub fn session_notice(
                 SessionNotice::SessionRescheduled => (
                     format!("Moved: {course}"),
                     format!("Now {when} at {center}"),
+                ),
+                SessionNotice::SeatReleased => (
+                    format!("Seat given up: {course}"),
+                    format!("Staff gave up your seat on {when} at {center}"),
                 ),
             }
         }

@@ -202,6 +202,34 @@ pub fn tell_promoted(
     Ok(())
 }
 
+/// Staff gave up a person's seat for them: their reminders stop and they are told, so
+/// nobody travels to a seat that is no longer theirs.
+pub fn tell_seat_released(
+    conn: &mut DbConn,
+    enrollment: &Enrollment,
+    session: &CourseSession,
+) -> QueryResult<()> {
+    cancel_reminders(conn, &enrollment.id)?;
+    let facts = session_facts(conn, session)?;
+    let (locale, _) = preferences(conn, &enrollment.user_id)?;
+    write(
+        conn,
+        &facts,
+        Draft {
+            notice: SessionNotice::SeatReleased,
+            locale,
+            user_id: &enrollment.user_id,
+            session,
+            enrollment_id: &enrollment.id,
+            dedup_key: format!("released:{}", enrollment.id),
+            collapse_key: format!("enrollment-{}", enrollment.id),
+            due_at: db::now(),
+            extra: Vec::new(),
+        },
+    )?;
+    Ok(())
+}
+
 fn live_enrollments(conn: &mut DbConn, session_id: &str) -> QueryResult<Vec<Enrollment>> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))

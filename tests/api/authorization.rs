@@ -180,23 +180,54 @@ async fn every_route_answers_each_role_as_it_should() {
         let open = app
             .session(&net.staff.access, &net.center_id, &net.course_id, 5)
             .await;
-        let want = match who {
-            Who::Anonymous => 401,
-            Who::Resident => 201,
-            _ => 403,
+        // Residents enroll themselves; staff of the center and admins enroll walk-ins.
+        let (body, want) = match who {
+            Who::Anonymous => (None, 401),
+            Who::Resident => (None, 201),
+            Who::StaffElsewhere => (Some(json!({ "user_id": resident.user_id })), 403),
+            Who::StaffHere | Who::Admin => (Some(json!({ "user_id": resident.user_id })), 201),
         };
         assert_eq!(
             call(
                 &app,
                 Method::POST,
                 &format!("/api/v1/sessions/{open}/enrollments"),
-                None,
+                body,
                 t
             )
             .await
             .as_u16(),
             want,
             "enroll as {who:?}"
+        );
+
+        // Giving a seat up for someone: staff of the center and admins.
+        let open = app
+            .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+            .await;
+        let seat: Value = app
+            .enroll(&open, &resident.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let want = match who {
+            Who::Anonymous => 401,
+            Who::StaffHere | Who::Admin => 200,
+            _ => 403,
+        };
+        assert_eq!(
+            call(
+                &app,
+                Method::DELETE,
+                &format!("/api/v1/enrollments/{}", seat["id"].as_str().unwrap()),
+                None,
+                t
+            )
+            .await
+            .as_u16(),
+            want,
+            "give up a seat as {who:?}"
         );
 
         let code = format!("CDC-Z-{who:?}").to_uppercase();

@@ -25,3 +25,4 @@ mod push;
 mod shutdown;
 mod system;
 mod tokens;
+mod walk_ins;
