@@ -33,6 +33,21 @@ pub enum EnrollOutcome {
     Replayed { status: u16, body: String },
 }
 
+/// The answer first given to this retried request, if it was answered before; the key
+/// on another request is 422.
+fn earlier_answer(
+    conn: &mut DbConn,
+    actor: &Actor,
+    retry: Option<&Retry>,
+) -> Result<Option<EnrollOutcome>, ApiError> {
+    let Some(retry) = retry else { return Ok(None) };
+    match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
+        Earlier::Answer { status, body } => Ok(Some(EnrollOutcome::Replayed { status, body })),
+        Earlier::OtherRequest => Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused)),
+        Earlier::None => Ok(None),
+    }
+}
+
 fn enroll_refusal(refusal: EnrollRefusal) -> ApiError {
     match refusal {
         EnrollRefusal::SessionNotFound => ApiError::NotFound,
@@ -61,16 +76,8 @@ pub fn enroll_self(
         return Err(ApiError::Forbidden);
     }
     let answer = db::write_transaction(conn, |conn| {
-        if let Some(retry) = retry {
-            match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
-                Earlier::Answer { status, body } => {
-                    return Ok(EnrollOutcome::Replayed { status, body })
-                }
-                Earlier::OtherRequest => {
-                    return Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused))
-                }
-                Earlier::None => {}
-            }
+        if let Some(earlier) = earlier_answer(conn, actor, retry)? {
+            return Ok(earlier);
         }
         let enrolled = seats::take(conn, session_id, &actor.id, limits)?.map_err(enroll_refusal)?;
         if enrolled.enrollment.status == EnrollmentStatus::Confirmed {
@@ -82,8 +89,17 @@ pub fn enroll_self(
         }
         Ok(EnrollOutcome::Enrolled { status: 201, body })
     });
-    // Two tries with one key racing on PostgreSQL: the loser finds the person enrolled;
-    // by now the winner's answer is stored, so replay it.
+    replay_if_raced(conn, actor, retry, answer)
+}
+
+/// Two tries with one key racing on PostgreSQL: the loser finds the person enrolled; by
+/// now the winner's answer is stored, so it is replayed.
+fn replay_if_raced(
+    conn: &mut DbConn,
+    actor: &Actor,
+    retry: Option<&Retry>,
+    answer: Result<EnrollOutcome, ApiError>,
+) -> Result<EnrollOutcome, ApiError> {
     match (answer, retry) {
         (Err(ApiError::Conflict(Code::AlreadyEnrolled)), Some(retry)) => {
             match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
@@ -172,17 +188,9 @@ pub fn enroll_walk_in(
     if actor.role == Role::Resident {
         return Err(ApiError::Forbidden);
     }
-    db::write_transaction(conn, |conn| {
-        if let Some(retry) = retry {
-            match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
-                Earlier::Answer { status, body } => {
-                    return Ok(EnrollOutcome::Replayed { status, body })
-                }
-                Earlier::OtherRequest => {
-                    return Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused))
-                }
-                Earlier::None => {}
-            }
+    let answer = db::write_transaction(conn, |conn| {
+        if let Some(earlier) = earlier_answer(conn, actor, retry)? {
+            return Ok(earlier);
         }
         let session = super::course_sessions::find_managed(conn, actor, session_id)?;
         let user_id = walk_in_account(conn, actor, who)?;
@@ -202,7 +210,8 @@ pub fn enroll_walk_in(
             idempotency::store(conn, &actor.id, &retry.key, &retry.fingerprint, 201, &body)?;
         }
         Ok(EnrollOutcome::Enrolled { status: 201, body })
-    })
+    });
+    replay_if_raced(conn, actor, retry, answer)
 }
 
 fn give_up_refusal(refusal: GiveUpRefusal) -> ApiError {

@@ -258,3 +258,37 @@ async fn staff_give_a_seat_up_the_waitlist_moves_up_and_both_people_are_told() {
     let actions = audit_actions(&app, &net.admin.access, &net.center_id).await;
     assert!(actions.iter().any(|a| a == "seat_released"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn a_double_tapped_walk_in_enrolls_once_and_replays_the_answer() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 3)
+        .await;
+    let body = json!({ "phone": unique_phone(), "display_name": "ลุงเปี๊ยก" });
+    let send = || {
+        app.client
+            .post(app.url(&enrollments_path(&session)))
+            .bearer_auth(&net.staff.access)
+            .header("Idempotency-Key", "desk-tap-1")
+            .json(&body)
+            .send()
+    };
+    let first = send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: Value = first.json().await.unwrap();
+    let second = send().await.unwrap();
+    assert_eq!(second.status(), StatusCode::CREATED);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: Value = second.json().await.unwrap();
+    assert_eq!(first, second);
+    let roster: Value = app
+        .get(&enrollments_path(&session), Some(&net.staff.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(roster["items"].as_array().unwrap().len(), 1);
+}
