@@ -95,14 +95,6 @@ text_enum! {
 }
 
 impl EnrollmentStatus {
-    /// Holds a seat or a place in the queue (not cancelled, attendance not yet taken).
-    pub fn is_live(self) -> bool {
-        matches!(
-            self,
-            EnrollmentStatus::Confirmed | EnrollmentStatus::Waitlisted
-        )
-    }
-
     /// What staff may record: attended or no-show.
     pub fn is_attendance(self) -> bool {
         matches!(self, EnrollmentStatus::Attended | EnrollmentStatus::NoShow)

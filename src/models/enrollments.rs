@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{self, DbConn};
+use crate::db::DbConn;
 use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, UserId};
 use crate::models::course_sessions::CourseSession;
 use crate::schema::{course_sessions as sessions_t, enrollments, users};
@@ -42,21 +42,6 @@ pub fn live_enrollment(
         .select(Enrollment::as_select())
         .first(conn)
         .optional()
-}
-
-/// Sets an enrollment's status (the caller holds the session's lock).
-pub fn set_status(
-    conn: &mut DbConn,
-    id: &EnrollmentId,
-    status: EnrollmentStatus,
-) -> QueryResult<()> {
-    diesel::update(enrollments::table.find(id))
-        .set((
-            enrollments::status.eq(status),
-            enrollments::updated_at.eq(db::now()),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// One line of a session's roster.
