@@ -19,6 +19,15 @@ fn code_taken(e: diesel::result::Error) -> ApiError {
     }
 }
 
+/// Shows a committed change in searches at once. If the reload fails the change stands
+/// (it is committed) and the directory catches up at its next periodic refresh, so the
+/// caller is not told a stored change failed.
+fn refresh_directory(conn: &mut DbConn, directory: &CenterDirectory) {
+    if let Err(e) = directory.reload(conn) {
+        tracing::warn!(error = %e, "center directory reload failed; the periodic refresh will catch up");
+    }
+}
+
 /// Adds a center (its fields already checked).
 pub fn create(
     conn: &mut DbConn,
@@ -38,7 +47,7 @@ pub fn create(
         )?;
         centers::find(conn, &new_center.id)?.ok_or(ApiError::NotFound)
     })?;
-    directory.reload(conn)?;
+    refresh_directory(conn, directory);
     Ok(center)
 }
 
@@ -64,7 +73,7 @@ pub fn update(
         )?;
         Ok::<_, ApiError>(updated)
     })?;
-    directory.reload(conn)?;
+    refresh_directory(conn, directory);
     Ok(center)
 }
 
@@ -91,7 +100,7 @@ pub fn delete(
         DeleteOutcome::NotFound => Err(ApiError::NotFound),
         DeleteOutcome::HasSessions => Err(ApiError::Conflict(Code::CenterHasSessions)),
     })?;
-    directory.reload(conn)?;
+    refresh_directory(conn, directory);
     Ok(())
 }
 
