@@ -391,8 +391,10 @@ pub fn seed_demo(conn: &mut DbConn, seed: u64) -> anyhow::Result<()> {
         );
         if let (RoleArg::Staff, Some(center)) = (role, &loaded.staff_center) {
             crate::models::centers::assign_staff(conn, &center.id, &user.id)?;
+            let courses = crate::demo::demo_courses(seed);
+            let week = crate::demo::desk::seed(conn, &user.id, &center.id, &courses)?;
             println!(
-                "            staff of {} {} ({})",
+                "            staff of {} {} ({}), with {week} sessions this week",
                 center.code, center.name_th, center.province
             );
         }

@@ -47,6 +47,10 @@ pub struct Settings {
     pub refresh_reuse_grace: Duration,
     pub login_max_failures: u32,
     pub login_lockout: Duration,
+    /// How long a console sign-in lasts (`OCOD_CONSOLE_SESSION_TTL`, a working day).
+    pub console_session_ttl: Duration,
+    /// Whether the console's cookie is `Secure` (always, except with `serve --dev`).
+    pub secure_cookies: bool,
     pub db_pool_size: u32,
     /// How often each process checks whether centers changed elsewhere.
     pub directory_refresh: Duration,
@@ -139,6 +143,7 @@ impl Settings {
         let refresh_token_ttl = duration("OCOD_REFRESH_TOKEN_TTL", "60d");
         let refresh_reuse_grace = duration("OCOD_REFRESH_REUSE_GRACE", "10s");
         let login_lockout = duration("OCOD_LOGIN_LOCKOUT", "15m");
+        let console_session_ttl = duration("OCOD_CONSOLE_SESSION_TTL", "12h");
         let directory_refresh = duration("OCOD_DIRECTORY_REFRESH", "1s");
         let worker_poll = duration("OCOD_WORKER_POLL", "1s");
         let push_lease = duration("OCOD_PUSH_LEASE", "60s");
@@ -245,6 +250,8 @@ impl Settings {
                 refresh_reuse_grace,
                 login_max_failures,
                 login_lockout,
+                console_session_ttl,
+                secure_cookies: !dev,
                 db_pool_size,
                 directory_refresh: directory_refresh.max(Duration::from_secs(1)),
                 http_workers,

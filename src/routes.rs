@@ -93,8 +93,10 @@ async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
 
-/// Registers every route and the problem+json answer for unknown paths.
+/// Registers every route of the API, the console's pages, and the problem+json answer
+/// for unknown paths.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     register(cfg);
+    crate::console::configure(cfg);
     cfg.default_service(web::to(route_not_found));
 }

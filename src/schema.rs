@@ -31,6 +31,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        console_key_hash -> Nullable<Text>,
     }
 }
 

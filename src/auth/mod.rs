@@ -3,6 +3,7 @@
 
 mod guards;
 pub mod password;
+pub mod sign_in;
 pub mod tokens;
 
 pub use guards::{AdminUser, AuthUser, StaffUser};

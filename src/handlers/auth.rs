@@ -6,15 +6,15 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::password::{hash_password, verify_against_dummy, verify_password};
+use crate::auth::password::hash_password;
+use crate::auth::sign_in::check_password;
 use crate::auth::{AuthUser, TokenKeys};
 use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{normalise_login, DisplayName, Email, Locale, Password, Phone, Role, UserId};
+use crate::domain::{DisplayName, Email, Locale, Password, Phone, Role, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::extract::JsonBody;
 use crate::i18n::Code;
-use crate::models::login_throttle::{self, Admission};
 use crate::models::logins::{self, IssuedRefresh, RefreshOutcome};
 use crate::models::users::{self, CreateUserError, NewUser, User};
 
@@ -138,45 +138,11 @@ pub async fn login(
     settings: web::Data<Settings>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    if body.login.trim().is_empty() || body.login.chars().count() > 254 {
-        return Err(ApiError::field("login", Code::Required));
-    }
-    if body.password.chars().count() > Password::MAX_CHARS {
-        // Never verify a megabyte password: it would only burn CPU. Same answer as a wrong one.
-        return Err(ApiError::Unauthorized(Code::InvalidCredentials));
-    }
-    let login_key = normalise_login(&body.login);
-    let (max_failures, window) = (settings.login_max_failures, settings.login_lockout);
-    let key = login_key.clone();
-    let user = with_db(&pool, move |conn| {
-        match login_throttle::admit(conn, &key, max_failures, window)? {
-            Admission::Locked { retry_after_secs } => Err(ApiError::TooManyRequests {
-                code: Code::TooManyLoginAttempts,
-                retry_after_secs,
-            }),
-            Admission::Allowed => Ok(users::find_by_login(conn, &key)?),
-        }
-    })
-    .await?;
-
-    let password = body.password;
-    let (verified, user) = web::block(move || match user {
-        Some(user) => (verify_password(&password, &user.password_hash), Some(user)),
-        None => {
-            verify_against_dummy(&password);
-            (false, None)
-        }
-    })
-    .await?;
-    let Some(user) = user.filter(|_| verified) else {
-        return Err(ApiError::Unauthorized(Code::InvalidCredentials));
-    };
-
+    let user = check_password(&pool, &settings, &body.login, body.password).await?;
     let agent = user_agent(&req);
     let ttl = settings.refresh_token_ttl;
     let user_id = user.id.clone();
     let refresh = with_db(&pool, move |conn| {
-        login_throttle::clear(conn, &login_key)?;
         Ok(logins::start(conn, &user_id, agent.as_deref(), ttl)?)
     })
     .await?;

@@ -25,8 +25,8 @@ use crate::push::notify::PushPolicy;
 
 use super::course_sessions::session_views;
 use super::fields::accept;
-use super::roster::{roster_csv, RosterLine, RosterUser};
-use super::views::{rfc3339, EnrollmentView, SessionView};
+use super::roster::{self, roster_csv};
+use super::views::{EnrollmentView, SessionView};
 use super::with_db;
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -293,31 +293,9 @@ pub async fn list_session_enrollments(
         .is_some_and(|accept| accept.split(',').any(|t| t.trim().starts_with("text/csv")));
     let session_id = CourseSessionId::from_raw(path.into_inner());
     let actor = user.actor();
-    let (session_id, lines) = with_db(&pool, move |conn| {
-        let session = ops::course_sessions::find_managed(conn, &actor, &session_id)?;
-        let mut position = 0;
-        let lines: Vec<RosterLine> = enrollments::roster(conn, &session.id)?
-            .into_iter()
-            .map(|entry| {
-                let waitlisted = entry.enrollment.status == EnrollmentStatus::Waitlisted;
-                position += i64::from(waitlisted);
-                RosterLine {
-                    id: entry.enrollment.id,
-                    user: RosterUser {
-                        id: entry.enrollment.user_id,
-                        display_name: entry.display_name,
-                        phone: entry.phone,
-                        email: entry.email,
-                    },
-                    status: entry.enrollment.status,
-                    waitlist_position: waitlisted.then_some(position),
-                    created_at: rfc3339(entry.enrollment.created_at),
-                }
-            })
-            .collect();
-        Ok((session.id, lines))
-    })
-    .await?;
+    let (session, lines) =
+        with_db(&pool, move |conn| roster::load(conn, &actor, &session_id)).await?;
+    let session_id = session.id;
     if wants_csv {
         return Ok(HttpResponse::Ok()
             .content_type("text/csv; charset=utf-8")

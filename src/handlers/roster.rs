@@ -2,8 +2,13 @@
 
 use serde::Serialize;
 
-use crate::domain::{EnrollmentId, EnrollmentStatus, UserId};
+use crate::db::DbConn;
+use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, UserId};
 use crate::error::ApiError;
+use crate::handlers::views::rfc3339;
+use crate::models::course_sessions::CourseSession;
+use crate::models::enrollments;
+use crate::ops::{self, Actor};
 
 #[derive(Debug, Serialize)]
 pub struct RosterUser {
@@ -20,6 +25,37 @@ pub struct RosterLine {
     pub status: EnrollmentStatus,
     pub waitlist_position: Option<i64>,
     pub created_at: String,
+}
+
+/// A session's roster, if `actor` may manage the session: seats in enrollment order, then
+/// the waitlist with each person's place in it.
+pub fn load(
+    conn: &mut DbConn,
+    actor: &Actor,
+    session_id: &CourseSessionId,
+) -> Result<(CourseSession, Vec<RosterLine>), ApiError> {
+    let session = ops::course_sessions::find_managed(conn, actor, session_id)?;
+    let mut position = 0;
+    let lines = enrollments::roster(conn, &session.id)?
+        .into_iter()
+        .map(|entry| {
+            let waitlisted = entry.enrollment.status == EnrollmentStatus::Waitlisted;
+            position += i64::from(waitlisted);
+            RosterLine {
+                id: entry.enrollment.id,
+                user: RosterUser {
+                    id: entry.enrollment.user_id,
+                    display_name: entry.display_name,
+                    phone: entry.phone,
+                    email: entry.email,
+                },
+                status: entry.enrollment.status,
+                waitlist_position: waitlisted.then_some(position),
+                created_at: rfc3339(entry.enrollment.created_at),
+            }
+        })
+        .collect();
+    Ok((session, lines))
 }
 
 /// A cell a spreadsheet would run as a formula is defused with a leading `'` (OWASP CSV

@@ -81,7 +81,8 @@ pub async fn observe(
                 }
                 Some(e.render(locale, Some(&request_id)))
             }
-            None if !is_problem(&res) => {
+            // A console page answers with its own HTML page (in the page's language).
+            None if !is_problem(&res) && !is_page(&res) => {
                 if let Some(e) = res.response().error() {
                     span.in_scope(|| tracing::warn!(error = %e, "framework error"));
                 }
@@ -128,17 +129,29 @@ fn harden(headers: &mut header::HeaderMap) {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    // Console pages bring their own, stricter policy.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+}
+
+fn is_page(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 fn is_problem(res: &ServiceResponse<BoxBody>) -> bool {

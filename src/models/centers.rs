@@ -93,6 +93,15 @@ pub fn find(conn: &mut DbConn, id: &CenterId) -> QueryResult<Option<Center>> {
         .optional()
 }
 
+/// The center with this code (`CDC-35-0001`), as staff write it.
+pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Center>> {
+    centers::table
+        .filter(centers::code.eq(code.trim().to_uppercase()))
+        .select(Center::as_select())
+        .first(conn)
+        .optional()
+}
+
 pub fn find_many(conn: &mut DbConn, ids: &[CenterId]) -> QueryResult<Vec<Center>> {
     centers::table
         .filter(centers::id.eq_any(ids))

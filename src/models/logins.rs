@@ -200,3 +200,80 @@ pub fn live_role(conn: &mut DbConn, session_id: &str, user_id: &str) -> QueryRes
         .first(conn)
         .optional()
 }
+
+/// A console sign-in handed to a browser: the login session and the cookie's key (the only
+/// time the key exists in plain text).
+#[derive(Debug)]
+pub struct IssuedConsoleKey {
+    pub session_id: String,
+    pub key: String,
+}
+
+/// Starts a console login session for `user_id`.
+pub fn start_console(
+    conn: &mut DbConn,
+    user_id: &str,
+    user_agent: Option<&str>,
+) -> anyhow::Result<IssuedConsoleKey> {
+    let now = db::now();
+    let session_id = new_id();
+    let key = new_refresh_token()?;
+    diesel::insert_into(auth_sessions::table)
+        .values((
+            auth_sessions::id.eq(&session_id),
+            auth_sessions::user_id.eq(user_id),
+            auth_sessions::created_at.eq(now),
+            auth_sessions::last_used_at.eq(now),
+            auth_sessions::user_agent
+                .eq(user_agent.map(|ua| ua.chars().take(200).collect::<String>())),
+            auth_sessions::console_key_hash.eq(hash_refresh_token(&key)),
+        ))
+        .execute(conn)?;
+    Ok(IssuedConsoleKey { session_id, key })
+}
+
+/// Who a console cookie belongs to, read on every console request.
+#[derive(Debug, Clone, Queryable)]
+pub struct ConsoleLogin {
+    pub session_id: String,
+    pub user_id: String,
+    pub role: Role,
+    pub display_name: String,
+    pub last_used_at: NaiveDateTime,
+}
+
+/// The live console session a cookie's key opens: not revoked, started less than `ttl` ago.
+/// The role is the user's current one, so a role change takes effect on the next page.
+pub fn console_login(
+    conn: &mut DbConn,
+    key: &str,
+    ttl: Duration,
+) -> QueryResult<Option<ConsoleLogin>> {
+    let oldest = db::now() - chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::hours(12));
+    auth_sessions::table
+        .inner_join(users::table)
+        .filter(auth_sessions::console_key_hash.eq(hash_refresh_token(key)))
+        .filter(auth_sessions::revoked_at.is_null())
+        .filter(auth_sessions::created_at.gt(oldest))
+        .select((
+            auth_sessions::id,
+            auth_sessions::user_id,
+            users::role,
+            users::display_name,
+            auth_sessions::last_used_at,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Notes that a session was used (at most once a minute, so reading pages is not a write
+/// each time).
+pub fn touch(conn: &mut DbConn, session_id: &str, last_used_at: NaiveDateTime) -> QueryResult<()> {
+    let now = db::now();
+    if now - last_used_at >= chrono::Duration::minutes(1) {
+        diesel::update(auth_sessions::table.find(session_id))
+            .set(auth_sessions::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
+}

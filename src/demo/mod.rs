@@ -14,6 +14,8 @@ use crate::models::centers::{self, Center};
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
 
+pub mod desk;
+
 pub const DEMO_CENTERS: usize = 2_394;
 pub const DEMO_UNDER_CONSTRUCTION: usize = 250;
 pub const DEFAULT_SEED: u64 = 2021;

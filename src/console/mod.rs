@@ -1,0 +1,168 @@
+//! The web console at `/console`: server-rendered pages for center staff and admins,
+//! compiled into the binary (askama templates under `templates/console`, the stylesheet
+//! under `static/console`). Pages work without JavaScript; every action calls the same
+//! operation (`crate::ops`) as the API, so the rules, audit records, notifications and
+//! errors are the API's, shown in the page's language beside the field they concern.
+
+mod assets;
+pub mod session;
+mod session_page;
+mod sign_in;
+mod today;
+mod view;
+pub mod words;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::domain::Locale;
+use crate::error::ApiError;
+
+pub use view::Shell;
+use words::words;
+
+/// What a console request can end in besides its page.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Not signed in (or no longer): to the sign-in page, then back to `next`.
+    #[error("sign-in needed")]
+    SignIn { next: String },
+    #[error("not found")]
+    NotFound(Locale),
+    #[error("forbidden")]
+    Forbidden(Locale),
+    /// A form from another site, without this session's CSRF token, or from a page
+    /// signed in as someone else: nothing was changed.
+    #[error("form refused")]
+    FormRefused(Locale),
+    /// A body that is not a form the console sends.
+    #[error("unreadable form")]
+    BadForm(Locale),
+    #[error("internal error: {1:#}")]
+    Internal(Locale, anyhow::Error),
+}
+
+impl ConsoleError {
+    /// An operation's refusal that has no field to show it beside, as a page.
+    pub fn from_api(locale: Locale, error: ApiError) -> Self {
+        match error {
+            ApiError::NotFound | ApiError::RouteNotFound => ConsoleError::NotFound(locale),
+            ApiError::Forbidden => ConsoleError::Forbidden(locale),
+            ApiError::Internal(e) => ConsoleError::Internal(locale, e),
+            other => ConsoleError::Internal(locale, anyhow::anyhow!("unexpected refusal: {other}")),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/error.html")]
+struct ErrorPage {
+    w: &'static words::Words,
+    title: &'static str,
+    message: &'static str,
+}
+
+impl ResponseError for ConsoleError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ConsoleError::SignIn { .. } => StatusCode::SEE_OTHER,
+            ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
+            ConsoleError::Forbidden(_) | ConsoleError::FormRefused(_) => StatusCode::FORBIDDEN,
+            ConsoleError::BadForm(_) => StatusCode::BAD_REQUEST,
+            ConsoleError::Internal(..) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (locale, message) = match self {
+            ConsoleError::SignIn { next } => {
+                let query: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("next", next)
+                    .finish();
+                return HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, format!("/console/login?{query}")))
+                    .finish();
+            }
+            ConsoleError::NotFound(l) => (*l, words(*l).not_found),
+            ConsoleError::Forbidden(l) => (*l, words(*l).forbidden),
+            ConsoleError::FormRefused(l) | ConsoleError::BadForm(l) => (*l, words(*l).form_expired),
+            ConsoleError::Internal(l, cause) => {
+                tracing::error!(error = format!("{cause:#}"), "console internal error");
+                (*l, words(*l).something_went_wrong)
+            }
+        };
+        let w = words(locale);
+        let page = ErrorPage {
+            w,
+            title: w.error_title,
+            message,
+        };
+        view::html(self.status_code(), page.render())
+    }
+}
+
+pub type PageResult = Result<HttpResponse, ConsoleError>;
+
+/// Registers the console's routes.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/console")
+            .route("", web::get().to(sign_in::home))
+            .route("/", web::get().to(sign_in::home))
+            .route("/login", web::get().to(sign_in::login_form))
+            .route("/login", web::post().to(sign_in::sign_in))
+            .route("/logout", web::post().to(sign_in::sign_out))
+            .route("/language", web::get().to(sign_in::switch_language))
+            .route("/today", web::get().to(today::today))
+            .route("/sessions/new", web::get().to(today::new_session_form))
+            .route("/sessions/new", web::post().to(today::create_session))
+            .route("/sessions/{id}", web::get().to(session_page::session_page))
+            .route(
+                "/sessions/{id}/roster.csv",
+                web::get().to(session_page::roster_csv),
+            )
+            .route(
+                "/sessions/{id}/walk-in",
+                web::post().to(session_page::walk_in),
+            )
+            .route(
+                "/sessions/{id}/edit",
+                web::get().to(session_page::edit_form),
+            )
+            .route(
+                "/sessions/{id}/edit",
+                web::post().to(session_page::edit_session),
+            )
+            .route(
+                "/sessions/{id}/cancel",
+                web::get().to(session_page::cancel_form),
+            )
+            .route(
+                "/sessions/{id}/cancel",
+                web::post().to(session_page::cancel_session),
+            )
+            .route(
+                "/sessions/{id}/message",
+                web::post().to(session_page::message_session),
+            )
+            .route(
+                "/enrollments/{id}/attendance",
+                web::post().to(session_page::mark_attendance),
+            )
+            .route(
+                "/enrollments/{id}/release",
+                web::get().to(session_page::release_form),
+            )
+            .route(
+                "/enrollments/{id}/release",
+                web::post().to(session_page::release_seat),
+            )
+            .route("/static/{file}", web::get().to(assets::asset))
+            .default_service(web::to(not_found)),
+    );
+}
+
+async fn not_found(visitor: session::Visitor) -> PageResult {
+    Err(ConsoleError::NotFound(visitor.locale))
+}

@@ -1,0 +1,304 @@
+// The console in real Chromium: a staff member's day, each effect checked through the API,
+// axe-core on every page, no sideways scrolling at 360 px, page weights, screenshots.
+//
+// Run by tests/api/console_browser.rs, which starts the server on a fresh database with
+// the demo data and passes:
+//   OCOD_BASE_URL    the server, e.g. http://127.0.0.1:40123
+//   OCOD_OUT_DIR     where screenshots and report.json go (under target/)
+//   OCOD_CHROMIUM    the browser (default /usr/bin/chromium)
+// Exits non-zero on the first failed check; never skips.
+
+import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const base = process.env.OCOD_BASE_URL;
+const out = process.env.OCOD_OUT_DIR;
+const executablePath = process.env.OCOD_CHROMIUM || "/usr/bin/chromium";
+if (!base || !out) {
+  console.error("OCOD_BASE_URL and OCOD_OUT_DIR must be set");
+  process.exit(2);
+}
+mkdirSync(out, { recursive: true });
+
+const STAFF = { login: "staff@demo.ocod.th", password: "demo-staff-pass" };
+const RESIDENT = { login: "0812345678", password: "demo-resident-pass" };
+const MAX_PAGE_BYTES = 100 * 1024;
+const report = { pages: [] };
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+// --- the API, to check what the console did --------------------------------------------
+async function api(method, path, token, body) {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function apiToken(who) {
+  const res = await api("POST", "/auth/login", null, who);
+  check(res.status === 200, `API login of ${who.login}: ${res.status}`);
+  return res.body.access_token;
+}
+
+async function roster(token, sessionId) {
+  const res = await api("GET", `/sessions/${sessionId}/enrollments?limit=100`, token);
+  check(res.status === 200, `roster through the API: ${res.status}`);
+  return res.body.items;
+}
+
+// --- what every page must pass ---------------------------------------------------------
+let cdp;
+
+/** What the current document cost: its response and every response after it, with the
+ * browser cache off (a phone loading the page cold). Encoded (gzip) bodies plus headers. */
+const loaded = [];
+function trackWeight(page) {
+  page.on("request", (r) => {
+    if (r.isNavigationRequest() && r.frame() === page.mainFrame()) loaded.length = 0;
+  });
+  page.on("response", (r) => loaded.push(r));
+}
+
+async function weigh() {
+  let total = 0;
+  for (const r of loaded) {
+    const sizes = await r.request().sizes();
+    total += sizes.responseBodySize + sizes.responseHeadersSize;
+  }
+  return { bytes: total, requests: loaded.length };
+}
+
+async function inspect(page, name) {
+  await page.waitForLoadState("load");
+  const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
+  const bad = axe.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const counts = {};
+  for (const v of axe.violations) counts[v.impact] = (counts[v.impact] || 0) + 1;
+  await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
+  const weight = await weigh();
+  const desktop = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+  await page.screenshot({ path: join(out, `${name}-360.png`), fullPage: true });
+  await page.setViewportSize(desktop);
+  const entry = {
+    name,
+    path: new URL(page.url()).pathname,
+    lang: await page.getAttribute("html", "lang"),
+    axe_violations: counts,
+    axe_passes: axe.passes.length,
+    bytes: weight.bytes,
+    requests: weight.requests,
+    scroll_width_at_360: scrollWidth,
+  };
+  report.pages.push(entry);
+  console.log(JSON.stringify(entry));
+  check(bad.length === 0, `${name}: axe found ${bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target).join(", ")}`).join("; ")}`);
+  check(scrollWidth <= 360, `${name}: scrolls sideways at 360 px (${scrollWidth} px wide)`);
+  check(weight.bytes < MAX_PAGE_BYTES, `${name}: ${weight.bytes} bytes, over ${MAX_PAGE_BYTES}`);
+}
+
+async function notice(page, text) {
+  await page.getByRole("status").filter({ hasText: text }).waitFor();
+}
+
+// --- the journey -----------------------------------------------------------------------
+const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }).catch((e) => {
+  console.error(`cannot start Chromium at ${executablePath}: ${e.message}`);
+  console.error("install it: apt-get install chromium fonts-thai-tlwg");
+  process.exit(1);
+});
+
+try {
+  const context = await browser.newContext({
+    locale: "th-TH",
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const page = await context.newPage();
+  cdp = await context.newCDPSession(page);
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  trackWeight(page);
+  const staffToken = await apiToken(STAFF);
+
+  // Signing in: Thai by default; the console sends an unsigned visitor to sign in.
+  await page.goto(`${base}/console`);
+  check(new URL(page.url()).pathname === "/console/login", `not sent to sign in: ${page.url()}`);
+  check((await page.getAttribute("html", "lang")) === "th", "the sign-in page is not Thai");
+  await inspect(page, "login");
+
+  // A resident is told the console is not for them.
+  await page.getByLabel("เบอร์โทรศัพท์หรืออีเมล").fill(RESIDENT.login);
+  await page.getByLabel("รหัสผ่าน").fill(RESIDENT.password);
+  await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await page.getByRole("alert").filter({ hasText: "สำหรับเจ้าหน้าที่ศูนย์และผู้ดูแลระบบเท่านั้น" }).waitFor();
+  await inspect(page, "login-resident-refused");
+
+  // A wrong password is shown beside the field.
+  await page.getByLabel("เบอร์โทรศัพท์หรืออีเมล").fill(STAFF.login);
+  await page.getByLabel("รหัสผ่าน").fill("not-the-password");
+  await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await page.locator("#password-error").waitFor();
+  check((await page.getAttribute("#password", "aria-invalid")) === "true", "the password field is not marked invalid");
+  await inspect(page, "login-wrong-password");
+
+  await page.getByLabel("รหัสผ่าน").fill(STAFF.password);
+  await page.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await page.waitForURL(/\/console\/today$/);
+
+  // Today: the full session later today, "3/3" and one person waiting.
+  const today = page.locator("li.session").first();
+  await today.waitFor();
+  check((await today.textContent()).includes("3/3"), "Today does not show 3/3 seats");
+  check((await today.textContent()).includes("รอคิว 1 คน"), "Today does not show the one waiting");
+  await inspect(page, "today");
+
+  // A session, opened by its course title.
+  const title = (await today.locator("h3 a").textContent()).trim();
+  await today.getByRole("link", { name: title }).click();
+  await page.waitForURL(/\/console\/sessions\/[^/]+$/);
+  const sessionId = new URL(page.url()).pathname.split("/").pop();
+  check((await page.locator("h1").textContent()).trim() === title, "the session page is not the one opened");
+  let people = await roster(staffToken, sessionId);
+  check(people.length === 4, `the roster has ${people.length} people, not 4`);
+  await inspect(page, "session");
+
+  // One tap: attended.
+  const first = people.find((p) => p.status === "confirmed");
+  await page.getByRole("button", { name: `มาเรียน: ${first.user.display_name}` }).click();
+  await notice(page, "บันทึกการเข้าเรียนแล้ว");
+  people = await roster(staffToken, sessionId);
+  check(people.find((p) => p.id === first.id).status === "attended", "attendance not recorded in the API");
+  // And a no-show for the second.
+  const second = people.find((p) => p.status === "confirmed");
+  await page.getByRole("button", { name: `ไม่มา: ${second.user.display_name}` }).click();
+  await notice(page, "บันทึกการเข้าเรียนแล้ว");
+  people = await roster(staffToken, sessionId);
+  check(people.find((p) => p.id === second.id).status === "no_show", "no-show not recorded in the API");
+
+  // A refused walk-in: the phone's error beside the field, nothing enrolled.
+  await page.getByLabel("เบอร์โทรศัพท์", { exact: true }).fill("12345");
+  await page.getByLabel("ชื่อ", { exact: true }).fill("ทดสอบ");
+  await page.getByRole("button", { name: "ลงทะเบียน", exact: true }).click();
+  await page.locator("#walk-in-phone-error").waitFor();
+  check((await roster(staffToken, sessionId)).length === 4, "a refused walk-in changed the roster");
+  await inspect(page, "session-walk-in-refused");
+
+  // A walk-in with a new phone: the session is full, so they wait.
+  await page.getByLabel("เบอร์โทรศัพท์", { exact: true }).fill("089-111-2222");
+  await page.getByLabel("ชื่อ", { exact: true }).fill("ลุงมา หน้าศูนย์");
+  await page.getByRole("button", { name: "ลงทะเบียน", exact: true }).click();
+  await notice(page, "ลงทะเบียนแล้ว อยู่ในคิวรอ");
+  people = await roster(staffToken, sessionId);
+  const walkIn = people.find((p) => p.user.phone === "+66891112222");
+  check(walkIn && walkIn.status === "waitlisted" && walkIn.user.display_name === "ลุงมา หน้าศูนย์", "the walk-in is not on the waitlist");
+
+  // The search finds them by phone, written as people write it.
+  await page.getByLabel("ค้นหาด้วยชื่อหรือเบอร์โทร").fill("0891112222");
+  await page.getByRole("button", { name: "ค้นหา", exact: true }).click();
+  await page.waitForURL(/q=0891112222/);
+  check((await page.locator("li.person").count()) === 1, "the search by phone does not find exactly one person");
+  check((await page.locator("li.person").textContent()).includes("ลุงมา หน้าศูนย์"), "the search found someone else");
+  await page.getByRole("link", { name: "ล้างการค้นหา" }).click();
+
+  // The roster as CSV.
+  const [download] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "ดาวน์โหลดรายชื่อ (CSV)" }).click(),
+  ]);
+  const csvPath = join(out, "roster.csv");
+  await download.saveAs(csvPath);
+  const csv = readFileSync(csvPath, "utf8");
+  check(csv.includes("ลุงมา หน้าศูนย์") && csv.split("\r\n").filter(Boolean).length === 6, "the CSV does not hold the header and 5 people");
+
+  // Giving up a seat: the confirmation, then the first person waiting gets it.
+  const holder = people.find((p) => p.status === "confirmed");
+  const head = people.find((p) => p.status === "waitlisted" && p.waitlist_position === 1);
+  await page.getByRole("link", { name: `สละที่นั่ง: ${holder.user.display_name}` }).click();
+  await inspect(page, "release-confirm");
+  await page.getByRole("button", { name: "สละที่นั่ง" }).click();
+  await notice(page, "สละที่นั่งแล้ว");
+  people = await roster(staffToken, sessionId);
+  check(!people.some((p) => p.id === holder.id), "the released seat is still on the roster");
+  check(people.find((p) => p.id === head.id).status === "confirmed", "the waitlist did not move up");
+
+  // English, remembered across pages.
+  await page.getByRole("link", { name: "English" }).click();
+  await page.getByRole("button", { name: `Attended: ${first.user.display_name}` }).waitFor();
+  check((await page.getAttribute("html", "lang")) === "en", "the page did not switch to English");
+  await inspect(page, "session-en");
+
+  // Reschedule: the form, and the confirmation that says how many will be told.
+  await page.getByRole("link", { name: "Reschedule or change capacity" }).click();
+  await inspect(page, "edit-en");
+  await page.getByLabel("Capacity").fill("4");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByRole("status").filter({ hasText: "1 person will be told" }).waitFor();
+  await inspect(page, "edit-confirm-en");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await notice(page, "Saved");
+  const resized = await api("GET", `/sessions/${sessionId}`, staffToken);
+  check(resized.body.capacity === 4, `capacity is ${resized.body.capacity}, not 4`);
+  people = await roster(staffToken, sessionId);
+  check(people.find((p) => p.id === walkIn.id).status === "confirmed", "the added seat did not go to the walk-in");
+
+  // A new session at my center, then cancelled (nobody to tell).
+  await page.getByRole("link", { name: "Today" }).first().click();
+  await page.getByRole("link", { name: "New session" }).click();
+  await inspect(page, "new-session-en");
+  const tomorrow = new Date(Date.now() + 7 * 3600e3 + 24 * 3600e3).toISOString().slice(0, 10);
+  await page.getByLabel("Course").selectOption({ index: 1 });
+  await page.getByLabel("Date").fill(tomorrow);
+  await page.getByLabel("Start time").fill("14:00");
+  await page.getByLabel("End time").fill("13:00");
+  await page.getByLabel("Capacity").fill("8");
+  await page.getByRole("button", { name: "Create session" }).click();
+  await page.locator("#f-ends-error").waitFor();
+  await inspect(page, "new-session-refused-en");
+  await page.getByLabel("End time").fill("16:00");
+  await page.getByLabel("Room (optional)").fill("Room 2");
+  await page.getByRole("button", { name: "Create session" }).click();
+  await notice(page, "Session created");
+  const newId = new URL(page.url()).pathname.split("/").pop();
+  const created = await api("GET", `/sessions/${newId}`, staffToken);
+  check(created.status === 200 && created.body.capacity === 8 && created.body.room === "Room 2", "the new session is not as entered");
+  await page.getByRole("link", { name: "Cancel session" }).click();
+  await page.getByRole("status").filter({ hasText: "0 people will be told" }).waitFor();
+  await inspect(page, "cancel-confirm-en");
+  await page.getByRole("button", { name: "Cancel session" }).click();
+  await notice(page, "Session cancelled");
+  const cancelled = await api("GET", `/sessions/${newId}`, staffToken);
+  check(cancelled.body.status === "cancelled", `the session is ${cancelled.body.status}, not cancelled`);
+
+  // Signing out ends the login session: the old cookie opens nothing.
+  const cookies = await context.cookies();
+  await page.getByText("Account").click();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/console\/login\?signed_out=1/);
+  await notice(page, "You have signed out");
+  const stale = await browser.newContext();
+  await stale.addCookies(cookies);
+  const stalePage = await stale.newPage();
+  await stalePage.goto(`${base}/console/today`);
+  check(new URL(stalePage.url()).pathname === "/console/login", "the cookie still works after signing out");
+  await stale.close();
+
+  writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2));
+  console.log(`browser journey passed: ${report.pages.length} pages checked`);
+} catch (e) {
+  console.error(e.stack || String(e));
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
