@@ -10,6 +10,8 @@ mod broadcasts;
 mod centers;
 mod cli;
 mod concurrency;
+mod console;
+mod console_browser;
 mod course_sessions;
 mod crash;
 mod delivery;
