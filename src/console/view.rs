@@ -45,9 +45,23 @@ impl Shell {
         }
     }
 
-    /// The language switch's link: to the other language, then back here.
+    /// The language switch's link: to the other language, then back here (without the
+    /// last action's notice, which was read already).
     pub fn switch_href(&self) -> String {
-        language_href(self.w, &self.here)
+        let (path, query) = self.here.split_once('?').unwrap_or((&self.here, ""));
+        let kept: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k != "done" && k != "refused")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let back = if kept.is_empty() {
+            path.to_string()
+        } else {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(kept)
+                .finish();
+            format!("{path}?{query}")
+        };
+        language_href(self.w, &back)
     }
 }
 
