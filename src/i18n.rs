@@ -274,6 +274,64 @@ pub fn negotiate(accept_language: Option<&str>) -> Locale {
     best.map(|(locale, _)| locale).unwrap_or(Locale::Th)
 }
 
+/// Dates as Thailand reads them: Bangkok's clock (UTC+7, no daylight saving), and month
+/// and day names in Thai or English. The console and the pushes share these.
+pub mod dates {
+    use chrono::{NaiveDateTime, TimeZone, Weekday};
+    use chrono_tz::Asia::Bangkok;
+
+    use crate::domain::Locale;
+
+    const THAI_MONTHS: [&str; 12] = [
+        "ม.ค.",
+        "ก.พ.",
+        "มี.ค.",
+        "เม.ย.",
+        "พ.ค.",
+        "มิ.ย.",
+        "ก.ค.",
+        "ส.ค.",
+        "ก.ย.",
+        "ต.ค.",
+        "พ.ย.",
+        "ธ.ค.",
+    ];
+    const ENGLISH_MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    const THAI_DAYS: [&str; 7] = ["จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์"];
+    const ENGLISH_DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    /// A stored UTC time as a Bangkok wall-clock time.
+    pub fn bangkok(utc: NaiveDateTime) -> NaiveDateTime {
+        Bangkok.from_utc_datetime(&utc).naive_local()
+    }
+
+    /// A Bangkok wall-clock time as the UTC time it is stored as (every local time exists
+    /// once: Thailand has no daylight saving).
+    pub fn from_bangkok(local: NaiveDateTime) -> NaiveDateTime {
+        local - chrono::Duration::hours(7)
+    }
+
+    /// "ธ.ค." or "Dec" for `month0` 11.
+    pub fn month(locale: Locale, month0: u32) -> &'static str {
+        let i = (month0 as usize).min(11);
+        match locale {
+            Locale::Th => THAI_MONTHS[i],
+            Locale::En => ENGLISH_MONTHS[i],
+        }
+    }
+
+    /// "พุธ" or "Wed".
+    pub fn weekday(locale: Locale, day: Weekday) -> &'static str {
+        let i = day.num_days_from_monday() as usize;
+        match locale {
+            Locale::Th => THAI_DAYS[i],
+            Locale::En => ENGLISH_DAYS[i],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::domain::{
     CourseSessionId, DisplayName, EnrollmentId, EnrollmentStatus, Locale, Phone, SessionStatus,
 };
 use crate::error::{ApiError, FieldError};
-use crate::handlers::fields::{accept, optional_text, required_text};
+use crate::handlers::fields::{accept, required_text};
 use crate::handlers::roster::{self, RosterLine};
 use crate::handlers::with_db;
 use crate::i18n::Code;
@@ -27,7 +27,7 @@ use crate::ops::{self};
 use crate::push::notify::PushPolicy;
 
 use super::session::{ConsoleForm, Posted, Staff};
-use super::today::{course_title, parse_schedule, SCHEDULE_FIELDS};
+use super::today::{course_title, ScheduleForm, SCHEDULE_FIELDS};
 use super::view::{html, schedule_fields, see_other, FormErrors, InputField, Shell};
 use super::words::{self, bangkok, Words};
 use super::{ConsoleError, PageResult};
@@ -705,36 +705,11 @@ pub async fn cancel_session(
 pub struct EditForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    date: String,
-    #[serde(default)]
-    starts: String,
-    #[serde(default)]
-    ends: String,
-    #[serde(default)]
-    capacity: String,
-    #[serde(default)]
-    room: String,
-    #[serde(default)]
-    instructor: String,
+    #[serde(flatten)]
+    schedule: ScheduleForm,
     /// Set by the confirmation page: the person has read how many will be told.
     #[serde(default)]
     confirmed: String,
-}
-
-impl EditForm {
-    /// A schedule field's text as typed, for the form shown again.
-    pub fn value(&self, name: &str) -> &str {
-        match name {
-            "date" => &self.date,
-            "starts" => &self.starts,
-            "ends" => &self.ends,
-            "capacity" => &self.capacity,
-            "room" => &self.room,
-            "instructor" => &self.instructor,
-            _ => "",
-        }
-    }
 }
 
 impl ConsoleForm for EditForm {
@@ -768,7 +743,7 @@ fn edit_page(
     let page = EditPage {
         shell: Shell::new(staff, w.change_session, here(req), "today"),
         s: loaded.facts,
-        fields: schedule_fields(w, |name| form.value(name), &errors),
+        fields: schedule_fields(w, |name| form.schedule.value(name), &errors),
         errors,
     };
     html(status, page.render())
@@ -790,12 +765,14 @@ pub async fn edit_form(
         bangkok(loaded.session.ends_at),
     );
     let form = EditForm {
-        date: starts.format("%Y-%m-%d").to_string(),
-        starts: starts.format("%H:%M").to_string(),
-        ends: ends.format("%H:%M").to_string(),
-        capacity: loaded.session.capacity.to_string(),
-        room: loaded.session.room.clone().unwrap_or_default(),
-        instructor: loaded.session.instructor.clone().unwrap_or_default(),
+        schedule: ScheduleForm {
+            date: starts.format("%Y-%m-%d").to_string(),
+            starts: starts.format("%H:%M").to_string(),
+            ends: ends.format("%H:%M").to_string(),
+            capacity: loaded.session.capacity.to_string(),
+            room: loaded.session.room.clone().unwrap_or_default(),
+            instructor: loaded.session.instructor.clone().unwrap_or_default(),
+        },
         ..EditForm::default()
     };
     Ok(edit_page(&req, &staff, loaded, form, FormErrors::default()))
@@ -815,37 +792,22 @@ pub async fn edit_session(
     let w = words::words(locale);
     let loaded = load(&staff, &pool, path.into_inner()).await?;
     let mut errors: Vec<FieldError> = Vec::new();
-    let schedule = parse_schedule(
-        &mut errors,
-        &form.date,
-        &form.starts,
-        &form.ends,
-        &form.capacity,
-    );
-    let room = accept(&mut errors, "room", optional_text(Some(&form.room), 100));
-    let instructor = accept(
-        &mut errors,
-        "instructor",
-        optional_text(Some(&form.instructor), 100),
-    );
     let session = &loaded.session;
     let mut change = SessionChange::default();
-    if let Some((starts_at, ends_at, capacity)) = schedule {
-        if starts_at != session.starts_at || ends_at != session.ends_at {
-            ops::course_sessions::check_times(starts_at, ends_at, &mut errors);
-            change.starts_at = Some(starts_at);
-            change.ends_at = Some(ends_at);
+    if let Some(schedule) = form.schedule.parse(&mut errors) {
+        if schedule.starts_at != session.starts_at || schedule.ends_at != session.ends_at {
+            ops::course_sessions::check_times(schedule.starts_at, schedule.ends_at, &mut errors);
+            change.starts_at = Some(schedule.starts_at);
+            change.ends_at = Some(schedule.ends_at);
         }
-        if capacity != session.capacity {
-            change.capacity = Some(capacity);
+        if schedule.capacity != session.capacity {
+            change.capacity = Some(schedule.capacity);
         }
-    }
-    if let (Some(room), Some(instructor)) = (room, instructor) {
-        if room != session.room {
-            change.room = Some(room);
+        if schedule.room != session.room {
+            change.room = Some(schedule.room);
         }
-        if instructor != session.instructor {
-            change.instructor = Some(instructor);
+        if schedule.instructor != session.instructor {
+            change.instructor = Some(schedule.instructor);
         }
     }
     if !errors.is_empty() {
@@ -863,15 +825,8 @@ pub async fn edit_session(
         promoted
     };
     if form.confirmed != "yes" {
-        let hidden = vec![
-            ("date", form.date.clone()),
-            ("starts", form.starts.clone()),
-            ("ends", form.ends.clone()),
-            ("capacity", form.capacity.clone()),
-            ("room", form.room.clone()),
-            ("instructor", form.instructor.clone()),
-            ("confirmed", "yes".to_string()),
-        ];
+        let mut hidden = form.schedule.hidden();
+        hidden.push(("confirmed", "yes".to_string()));
         let page = ConfirmPage {
             shell: Shell::new(&staff, w.change_session, here(&req), "today"),
             question: w.change_session.to_string(),

@@ -281,31 +281,35 @@ pub async fn today(
     Ok(html(StatusCode::OK, page.render()))
 }
 
-/// What a new session's form holds, as typed (shown again when something is refused).
+/// A session's date, times, size, room and instructor as its forms hold them (new
+/// session and edit), kept as typed so a refused form shows them again.
 #[derive(Debug, Default, Deserialize)]
-pub struct NewSessionForm {
+pub struct ScheduleForm {
     #[serde(default)]
-    csrf: String,
+    pub date: String,
     #[serde(default)]
-    center: String,
+    pub starts: String,
     #[serde(default)]
-    course: String,
+    pub ends: String,
     #[serde(default)]
-    date: String,
+    pub capacity: String,
     #[serde(default)]
-    starts: String,
+    pub room: String,
     #[serde(default)]
-    ends: String,
-    #[serde(default)]
-    capacity: String,
-    #[serde(default)]
-    room: String,
-    #[serde(default)]
-    instructor: String,
+    pub instructor: String,
 }
 
-impl NewSessionForm {
-    /// A schedule field's text as typed, for the form shown again.
+/// A schedule as the operations take it.
+pub struct Schedule {
+    pub starts_at: chrono::NaiveDateTime,
+    pub ends_at: chrono::NaiveDateTime,
+    pub capacity: i32,
+    pub room: Option<String>,
+    pub instructor: Option<String>,
+}
+
+impl ScheduleForm {
+    /// A field's text as typed, for the form shown again.
     pub fn value(&self, name: &str) -> &str {
         match name {
             "date" => &self.date,
@@ -317,6 +321,60 @@ impl NewSessionForm {
             _ => "",
         }
     }
+
+    /// Every field, for a confirmation page to send on.
+    pub fn hidden(&self) -> Vec<(&'static str, String)> {
+        ["date", "starts", "ends", "capacity", "room", "instructor"]
+            .into_iter()
+            .map(|name| (name, self.value(name).to_string()))
+            .collect()
+    }
+
+    /// Parses the fields (Bangkok date and times), adding refusals to `errors` under the
+    /// form's field names.
+    pub fn parse(&self, errors: &mut Vec<FieldError>) -> Option<Schedule> {
+        let (day, start) = parse_local(&self.date, &self.starts);
+        let (_, end) = parse_local(&self.date, &self.ends);
+        let day = accept(errors, "date", day);
+        let start = accept(errors, "starts", start);
+        let end = accept(errors, "ends", end);
+        let capacity = accept(
+            errors,
+            "capacity",
+            self.capacity
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| Code::InvalidValue)
+                .and_then(ops::course_sessions::parse_capacity),
+        );
+        let room = accept(errors, "room", optional_text(Some(&self.room), 100));
+        let instructor = accept(
+            errors,
+            "instructor",
+            optional_text(Some(&self.instructor), 100),
+        );
+        let (day, start, end) = (day?, start?, end?);
+        Some(Schedule {
+            starts_at: from_bangkok(day.and_time(start)),
+            ends_at: from_bangkok(day.and_time(end)),
+            capacity: capacity?,
+            room: room?,
+            instructor: instructor?,
+        })
+    }
+}
+
+/// What a new session's form holds, as typed (shown again when something is refused).
+#[derive(Debug, Default, Deserialize)]
+pub struct NewSessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    center: String,
+    #[serde(default)]
+    course: String,
+    #[serde(flatten)]
+    schedule: ScheduleForm,
 }
 
 impl ConsoleForm for NewSessionForm {
@@ -428,7 +486,7 @@ async fn new_session_page(
         choices,
         courses,
         center: form.center.clone(),
-        fields: schedule_fields(w, |name| form.value(name), &errors),
+        fields: schedule_fields(w, |name| form.schedule.value(name), &errors),
         errors,
     };
     Ok(html(status, page.render()))
@@ -443,7 +501,10 @@ pub async fn new_session_form(
 ) -> PageResult {
     let form = NewSessionForm {
         center: query.center.clone().unwrap_or_default(),
-        capacity: "20".into(),
+        schedule: ScheduleForm {
+            capacity: "20".into(),
+            ..ScheduleForm::default()
+        },
         ..NewSessionForm::default()
     };
     new_session_page(&req, staff, &pool, form, FormErrors::default()).await
@@ -462,37 +523,6 @@ pub fn parse_local(date: &str, time: &str) -> (Result<NaiveDate, Code>, Result<N
         NaiveTime::parse_from_str(time.trim(), "%H:%M").map_err(|_| Code::InvalidTime)
     };
     (date, time)
-}
-
-/// Parses a session's times and capacity as the forms hold them, adding the refusals to
-/// `errors` under the form's field names.
-pub fn parse_schedule(
-    errors: &mut Vec<FieldError>,
-    date: &str,
-    starts: &str,
-    ends: &str,
-    capacity: &str,
-) -> Option<(chrono::NaiveDateTime, chrono::NaiveDateTime, i32)> {
-    let (day, start) = parse_local(date, starts);
-    let (_, end) = parse_local(date, ends);
-    let day = accept(errors, "date", day);
-    let start = accept(errors, "starts", start);
-    let end = accept(errors, "ends", end);
-    let capacity = accept(
-        errors,
-        "capacity",
-        capacity
-            .trim()
-            .parse::<i32>()
-            .map_err(|_| Code::InvalidValue)
-            .and_then(ops::course_sessions::parse_capacity),
-    );
-    let (day, start, end, capacity) = (day?, start?, end?, capacity?);
-    Some((
-        from_bangkok(day.and_time(start)),
-        from_bangkok(day.and_time(end)),
-        capacity,
-    ))
 }
 
 /// How the operations name the fields these forms call otherwise.
@@ -518,36 +548,22 @@ pub async fn create_session(
     if form.course.trim().is_empty() {
         errors.push(FieldError::new("course", Code::Required));
     }
-    let schedule = parse_schedule(
-        &mut errors,
-        &form.date,
-        &form.starts,
-        &form.ends,
-        &form.capacity,
-    );
-    let room = accept(&mut errors, "room", optional_text(Some(&form.room), 100));
-    let instructor = accept(
-        &mut errors,
-        "instructor",
-        optional_text(Some(&form.instructor), 100),
-    );
-    if let Some((starts_at, ends_at, _)) = schedule {
-        ops::course_sessions::check_times(starts_at, ends_at, &mut errors);
+    let schedule = form.schedule.parse(&mut errors);
+    if let Some(schedule) = &schedule {
+        ops::course_sessions::check_times(schedule.starts_at, schedule.ends_at, &mut errors);
     }
     let mut shown = FormErrors::default();
     shown.add_all(locale, &errors, SCHEDULE_FIELDS);
-    let (Some((starts_at, ends_at, capacity)), Some(room), Some(instructor), true) =
-        (schedule, room, instructor, errors.is_empty())
-    else {
+    let (Some(schedule), true) = (schedule, errors.is_empty()) else {
         return new_session_page(&req, staff, &pool, form, shown).await;
     };
     let new = NewSession {
         course_id: CourseId::from_raw(form.course.trim()),
-        starts_at,
-        ends_at,
-        capacity,
-        instructor,
-        room,
+        starts_at: schedule.starts_at,
+        ends_at: schedule.ends_at,
+        capacity: schedule.capacity,
+        instructor: schedule.instructor,
+        room: schedule.room,
     };
     let actor: Actor = staff.actor();
     let center = CenterId::from_raw(form.center.trim());

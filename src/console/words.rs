@@ -2,10 +2,10 @@
 //! Every text a page shows is a field here, so a page cannot show a word in one language
 //! only; error messages come from `i18n::Code` like the API's.
 
-use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike, Weekday};
-use chrono_tz::Asia::Bangkok;
+use chrono::{Datelike, NaiveDateTime, Timelike};
 
 use crate::domain::{EnrollmentStatus, Locale, SessionStatus};
+use crate::i18n::dates;
 
 /// The words of one language.
 pub struct Words {
@@ -280,60 +280,21 @@ pub fn words(locale: Locale) -> &'static Words {
     }
 }
 
-const TH_DAYS: [&str; 7] = ["จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์"];
-const EN_DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const TH_MONTHS: [&str; 12] = [
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-];
-const EN_MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// A stored UTC time as a Bangkok wall-clock time.
-pub fn bangkok(utc: NaiveDateTime) -> NaiveDateTime {
-    Bangkok.from_utc_datetime(&utc).naive_local()
-}
-
-/// A Bangkok wall-clock time as the UTC time it is stored as (Thailand has no daylight
-/// saving, so every local time exists once).
-pub fn from_bangkok(local: NaiveDateTime) -> NaiveDateTime {
-    local - chrono::Duration::hours(7)
-}
-
-fn weekday_index(day: Weekday) -> usize {
-    day.num_days_from_monday() as usize
-}
+pub use crate::i18n::dates::{bangkok, from_bangkok};
 
 /// "พุธ 2 ธ.ค. 2569" or "Wed 2 Dec 2026" (Thai dates count years in the Buddhist era).
 pub fn date(locale: Locale, utc: NaiveDateTime) -> String {
     let local = bangkok(utc);
-    let (day, month) = (local.day(), local.month0() as usize);
-    let weekday = weekday_index(local.weekday());
-    match locale {
-        Locale::Th => format!(
-            "{} {day} {} {}",
-            TH_DAYS[weekday],
-            TH_MONTHS[month],
-            local.year() + 543
-        ),
-        Locale::En => format!(
-            "{} {day} {} {}",
-            EN_DAYS[weekday],
-            EN_MONTHS[month],
-            local.year()
-        ),
-    }
+    let year = match locale {
+        Locale::Th => local.year() + 543,
+        Locale::En => local.year(),
+    };
+    format!(
+        "{} {} {} {year}",
+        dates::weekday(locale, local.weekday()),
+        local.day(),
+        dates::month(locale, local.month0())
+    )
 }
 
 /// "09:30 น." or "09:30".

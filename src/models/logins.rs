@@ -56,6 +56,29 @@ fn insert_refresh(
     Ok(token)
 }
 
+/// A new login session row; `console_key` is the hash of a console cookie's key.
+fn insert_session(
+    conn: &mut DbConn,
+    user_id: &str,
+    user_agent: Option<&str>,
+    console_key_hash: Option<String>,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let session_id = new_id();
+    diesel::insert_into(auth_sessions::table)
+        .values((
+            auth_sessions::id.eq(&session_id),
+            auth_sessions::user_id.eq(user_id),
+            auth_sessions::created_at.eq(now),
+            auth_sessions::last_used_at.eq(now),
+            auth_sessions::user_agent
+                .eq(user_agent.map(|ua| ua.chars().take(200).collect::<String>())),
+            auth_sessions::console_key_hash.eq(console_key_hash),
+        ))
+        .execute(conn)?;
+    Ok(session_id)
+}
+
 /// Starts a login session for `user_id` and returns its first refresh token.
 pub fn start(
     conn: &mut DbConn,
@@ -64,23 +87,10 @@ pub fn start(
     ttl: Duration,
 ) -> anyhow::Result<IssuedRefresh> {
     let now = db::now();
-    let session_id = new_id();
     db::write_transaction(conn, |conn| {
-        diesel::insert_into(auth_sessions::table)
-            .values((
-                auth_sessions::id.eq(&session_id),
-                auth_sessions::user_id.eq(user_id),
-                auth_sessions::created_at.eq(now),
-                auth_sessions::last_used_at.eq(now),
-                auth_sessions::user_agent
-                    .eq(user_agent.map(|ua| ua.chars().take(200).collect::<String>())),
-            ))
-            .execute(conn)?;
+        let session_id = insert_session(conn, user_id, user_agent, None, now)?;
         let token = insert_refresh(conn, &session_id, ttl, now)?;
-        Ok(IssuedRefresh {
-            session_id: session_id.clone(),
-            token,
-        })
+        Ok(IssuedRefresh { session_id, token })
     })
 }
 
@@ -215,20 +225,14 @@ pub fn start_console(
     user_id: &str,
     user_agent: Option<&str>,
 ) -> anyhow::Result<IssuedConsoleKey> {
-    let now = db::now();
-    let session_id = new_id();
     let key = new_refresh_token()?;
-    diesel::insert_into(auth_sessions::table)
-        .values((
-            auth_sessions::id.eq(&session_id),
-            auth_sessions::user_id.eq(user_id),
-            auth_sessions::created_at.eq(now),
-            auth_sessions::last_used_at.eq(now),
-            auth_sessions::user_agent
-                .eq(user_agent.map(|ua| ua.chars().take(200).collect::<String>())),
-            auth_sessions::console_key_hash.eq(hash_refresh_token(&key)),
-        ))
-        .execute(conn)?;
+    let session_id = insert_session(
+        conn,
+        user_id,
+        user_agent,
+        Some(hash_refresh_token(&key)),
+        db::now(),
+    )?;
     Ok(IssuedConsoleKey { session_id, key })
 }
 

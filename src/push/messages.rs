@@ -1,9 +1,9 @@
 //! The words of each push, in Thai or English, short enough for a lock screen.
 
-use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
-use chrono_tz::Asia::Bangkok;
+use chrono::{Datelike, NaiveDateTime, Timelike};
 
 use crate::domain::Locale;
+use crate::i18n::dates;
 
 /// What a push about a session needs to say.
 #[derive(Debug, Clone)]
@@ -38,40 +38,22 @@ impl SessionNotice {
     }
 }
 
-const THAI_MONTHS: [&str; 12] = [
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-];
-const ENGLISH_MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// `15 ธ.ค. 09:00 น.` / `15 Dec 09:00`, in Bangkok time.
 pub fn local_time(t: NaiveDateTime, locale: Locale) -> String {
-    let local = Bangkok.from_utc_datetime(&t);
-    let month = local.month0() as usize;
+    let local = dates::bangkok(t);
+    let month = dates::month(locale, local.month0());
     match locale {
         Locale::Th => format!(
             "{} {} {:02}:{:02} น.",
             local.day(),
-            THAI_MONTHS[month],
+            month,
             local.hour(),
             local.minute()
         ),
         Locale::En => format!(
             "{} {} {:02}:{:02}",
             local.day(),
-            ENGLISH_MONTHS[month],
+            month,
             local.hour(),
             local.minute()
         ),
