@@ -242,9 +242,22 @@ struct SessionPage {
     once: String,
     typed: Typed,
     walk_in_errors: FormErrors,
+    walk_in: WalkInStep,
     message_errors: FormErrors,
     /// An action on one person was refused (shown above the roster).
     roster_error: Option<String>,
+}
+
+/// Where a walk-in stands: the phone to look up, then either the account it found or a
+/// name for a new one.
+#[derive(Default)]
+struct WalkInStep {
+    /// The phone as stored (E.164), once looked up.
+    phone: Option<String>,
+    /// The account's name, when the phone has one.
+    found: Option<String>,
+    /// Their status here, when already on the roster.
+    on_roster: Option<&'static str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,6 +265,8 @@ pub struct SessionQuery {
     q: Option<String>,
     done: Option<String>,
     refused: Option<String>,
+    /// A walk-in's phone to look up.
+    phone: Option<String>,
 }
 
 struct Extra {
@@ -268,10 +283,36 @@ async fn render_session(
     query: &SessionQuery,
     extra: Extra,
 ) -> PageResult {
+    let mut extra = extra;
     let loaded = load(&staff, pool, id).await?;
     let locale = staff.locale;
     let w = words::words(locale);
     let search = query.q.clone().unwrap_or_default();
+    // A phone to look up: asked for with "Look up", or sent with a refused walk-in.
+    if let Some(raw) = query.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        extra.typed.phone = raw.to_string();
+    }
+    let mut walk_in = WalkInStep::default();
+    if !extra.typed.phone.trim().is_empty() && extra.walk_in_errors.get("phone").is_none() {
+        match Phone::parse(&extra.typed.phone) {
+            Err(code) => extra.walk_in_errors.add(locale, "phone", code),
+            Ok(phone) => {
+                let e164 = phone.as_str().to_string();
+                let lookup = e164.clone();
+                walk_in.found = with_db(pool, move |conn| {
+                    Ok(crate::models::users::find_by_login(conn, &lookup)?.map(|u| u.display_name))
+                })
+                .await
+                .map_err(|e| ConsoleError::from_api(locale, e))?;
+                walk_in.on_roster = loaded
+                    .lines
+                    .iter()
+                    .find(|l| l.user.phone.as_deref() == Some(e164.as_str()))
+                    .map(|l| words::enrollment_status(locale, l.status));
+                walk_in.phone = Some(e164);
+            }
+        }
+    }
     let people: Vec<PersonRow> = loaded
         .lines
         .iter()
@@ -294,6 +335,7 @@ async fn render_session(
         once: once_key(),
         typed: extra.typed,
         walk_in_errors: extra.walk_in_errors,
+        walk_in,
         message_errors: extra.message_errors,
         roster_error: query
             .refused
@@ -396,6 +438,7 @@ pub async fn walk_in(
         q: None,
         done: None,
         refused: None,
+        phone: None,
     };
     let Some(phone) = phone.filter(|_| errors.is_empty()) else {
         let mut shown = FormErrors::default();
@@ -689,6 +732,7 @@ pub async fn cancel_session(
                 q: None,
                 done: None,
                 refused: Some(code.as_str().to_string()),
+                phone: None,
             };
             let extra = Extra {
                 typed: Typed::default(),
@@ -899,6 +943,7 @@ pub async fn message_session(
         q: None,
         done: None,
         refused: None,
+        phone: None,
     };
     let refused = |errors: FormErrors, typed: Typed| Extra {
         typed,

@@ -696,7 +696,7 @@ async fn console_actions_are_the_apis_with_its_errors_beside_the_field_in_the_pa
         .body
         .contains(ocod::i18n::Code::InvalidPhone.message(ocod::domain::Locale::Th)));
     assert!(
-        page.body.contains("value=\"ผู้มาใหม่\""),
+        page.body.contains("value=\"12345\""),
         "what was typed is kept"
     );
     staff
@@ -730,13 +730,12 @@ async fn console_actions_are_the_apis_with_its_errors_beside_the_field_in_the_pa
     );
 
     // A walk-in tapped twice (the same form sent again) is one enrollment.
-    staff.get(&session).await;
-    let page = staff.get(&session).await;
+    let phone = unique_phone();
+    let page = staff.get(&format!("{session}?phone={phone}")).await;
     let once = {
         let start = page.body.find("name=\"once\" value=\"").unwrap() + 19;
         page.body[start..start + 32].to_string()
     };
-    let phone = unique_phone();
     for _ in 0..2 {
         let page = staff
             .post(
@@ -946,4 +945,53 @@ async fn unknown_pages_are_html_in_the_pages_language_and_the_stylesheet_is_cach
         .unwrap();
     let policy = login.headers()["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("default-src 'none'") && policy.contains("form-action 'self'"));
+}
+
+#[tokio::test]
+async fn a_walk_in_is_looked_up_by_phone_first() {
+    let app = spawn_app().await;
+    let desk = desk(&app).await;
+    let mut staff = Browser::signed_in(&app, &desk.staff_login).await;
+    staff
+        .get("/console/language?to=en&back=%2Fconsole%2Ftoday")
+        .await;
+    let session = format!("/console/sessions/{}", desk.session);
+
+    // A resident already on the roster: found, and not offered again.
+    let phone = unique_phone();
+    let res = app
+        .register(json!({ "phone": phone, "password": PASSWORD, "display_name": "ป้าแดง" }))
+        .await;
+    let known = TestApp::signed_in_from(res).await;
+    let page = staff.get(&format!("{session}?phone={phone}")).await;
+    assert!(
+        page.body.contains("<strong>ป้าแดง</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(">Enroll</button>"));
+    assert_eq!(
+        app.enroll(&desk.session, &known.access).await.status(),
+        StatusCode::CREATED
+    );
+    let page = staff.get(&format!("{session}?phone={phone}")).await;
+    assert!(page.body.contains("Already on the roster"));
+    assert!(!page.body.contains(">Enroll</button>"));
+
+    // A new phone asks for a name; a phone that is not one is refused beside the field.
+    let page = staff
+        .get(&format!("{session}?phone={}", unique_phone()))
+        .await;
+    assert!(page.body.contains("No account has this phone yet"));
+    assert!(page.body.contains("id=\"walk-in-name\""));
+    let page = staff.get(&format!("{session}?phone=12345")).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("id=\"walk-in-phone-error\""));
+    assert!(!page.body.contains("id=\"walk-in-name\""));
+
+    // Another center's staff cannot look people up through a session that is not theirs.
+    let mut other = Browser::signed_in(&app, &desk.other_staff_login).await;
+    let page = other.get(&format!("{session}?phone={phone}")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(!page.body.contains("ป้าแดง"));
 }

@@ -79,6 +79,11 @@ async function weigh() {
   return { bytes: total, requests: loaded.length };
 }
 
+/** Waits until the page has been laid out and painted at its new size. */
+async function settle(page) {
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))));
+}
+
 async function inspect(page, name) {
   await page.waitForLoadState("load");
   const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]).analyze();
@@ -89,9 +94,11 @@ async function inspect(page, name) {
   const weight = await weigh();
   const desktop = page.viewportSize();
   await page.setViewportSize({ width: 360, height: 740 });
+  await settle(page);
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   await page.screenshot({ path: join(out, `${name}-360.png`), fullPage: true });
   await page.setViewportSize(desktop);
+  await settle(page);
   const entry = {
     name,
     path: new URL(page.url()).pathname,
@@ -187,22 +194,33 @@ try {
   people = await roster(staffToken, sessionId);
   check(people.find((p) => p.id === second.id).status === "no_show", "no-show not recorded in the API");
 
-  // A refused walk-in: the phone's error beside the field, nothing enrolled.
+  // A walk-in: a phone that is not one is refused beside the field, nothing enrolled.
   await page.getByLabel("เบอร์โทรศัพท์", { exact: true }).fill("12345");
-  await page.getByLabel("ชื่อ", { exact: true }).fill("ทดสอบ");
-  await page.getByRole("button", { name: "ลงทะเบียน", exact: true }).click();
+  await page.getByRole("button", { name: "ตรวจสอบเบอร์" }).click();
   await page.locator("#walk-in-phone-error").waitFor();
   check((await roster(staffToken, sessionId)).length === 4, "a refused walk-in changed the roster");
   await inspect(page, "session-walk-in-refused");
 
-  // A walk-in with a new phone: the session is full, so they wait.
+  // A new phone: registered at the desk with a name; the session is full, so they wait.
   await page.getByLabel("เบอร์โทรศัพท์", { exact: true }).fill("089-111-2222");
+  await page.getByRole("button", { name: "ตรวจสอบเบอร์" }).click();
+  await page.getByRole("status").filter({ hasText: "เบอร์นี้ยังไม่มีบัญชี" }).waitFor();
   await page.getByLabel("ชื่อ", { exact: true }).fill("ลุงมา หน้าศูนย์");
-  await page.getByRole("button", { name: "ลงทะเบียน", exact: true }).click();
+  await inspect(page, "session-walk-in-new");
+  await page.getByRole("button", { name: "สร้างบัญชีและลงทะเบียน" }).click();
   await notice(page, "ลงทะเบียนแล้ว อยู่ในคิวรอ");
   people = await roster(staffToken, sessionId);
   const walkIn = people.find((p) => p.user.phone === "+66891112222");
   check(walkIn && walkIn.status === "waitlisted" && walkIn.user.display_name === "ลุงมา หน้าศูนย์", "the walk-in is not on the waitlist");
+
+  // A known phone: the account is found by its phone, and enrolled as it is.
+  await page.getByLabel("เบอร์โทรศัพท์", { exact: true }).fill("081 234 5678");
+  await page.getByRole("button", { name: "ตรวจสอบเบอร์" }).click();
+  await page.getByRole("status").filter({ hasText: "สมศรี ใจดี (Demo Resident)" }).waitFor();
+  await page.getByRole("button", { name: "ลงทะเบียน", exact: true }).click();
+  await notice(page, "ลงทะเบียนแล้ว อยู่ในคิวรอ");
+  people = await roster(staffToken, sessionId);
+  check(people.some((p) => p.user.phone === "+66812345678" && p.status === "waitlisted"), "the known resident is not on the waitlist");
 
   // The search finds them by phone, written as people write it.
   await page.getByLabel("ค้นหาด้วยชื่อหรือเบอร์โทร").fill("0891112222");
@@ -220,7 +238,7 @@ try {
   const csvPath = join(out, "roster.csv");
   await download.saveAs(csvPath);
   const csv = readFileSync(csvPath, "utf8");
-  check(csv.includes("ลุงมา หน้าศูนย์") && csv.split("\r\n").filter(Boolean).length === 6, "the CSV does not hold the header and 5 people");
+  check(csv.includes("ลุงมา หน้าศูนย์") && csv.split("\r\n").filter(Boolean).length === 7, "the CSV does not hold the header and 6 people");
 
   // Giving up a seat: the confirmation, then the first person waiting gets it.
   const holder = people.find((p) => p.status === "confirmed");
