@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -121,6 +121,12 @@ pub struct FcmClient {
     /// Several HTTP/2 connections, used in turn, for more streams in flight.
     send_http: Vec<reqwest::Client>,
     next: AtomicUsize,
+    /// For a plain `http://` endpoint that refuses HTTP/2 prior knowledge (a mock, an
+    /// egress proxy): HTTP/1.1 with a pool of connections. `None` for HTTPS, where ALPN
+    /// settles the protocol.
+    http1: Option<reqwest::Client>,
+    /// Set once the plain endpoint was found to speak only HTTP/1.1.
+    use_http1: AtomicBool,
     token: Mutex<Option<CachedToken>>,
 }
 
@@ -155,6 +161,18 @@ impl FcmClient {
         let token_http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()?;
+        let http1 = if plain_http {
+            Some(
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .connect_timeout(Duration::from_secs(5))
+                    .http1_only()
+                    .pool_max_idle_per_host(concurrency.max(1))
+                    .build()?,
+            )
+        } else {
+            None
+        };
         let send_url = format!(
             "{}/v1/projects/{}/messages:send",
             endpoint.trim_end_matches('/'),
@@ -167,6 +185,8 @@ impl FcmClient {
             token_http,
             send_http,
             next: AtomicUsize::new(0),
+            http1,
+            use_http1: AtomicBool::new(false),
             token: Mutex::new(None),
         })
     }
@@ -243,6 +263,43 @@ impl FcmClient {
         Ok(token.access_token)
     }
 
+    /// Posts one message. Over plain http, HTTP/2 prior knowledge is tried first; if the
+    /// endpoint will not speak it (the request fails without an answer) and HTTP/1.1 gets
+    /// one, HTTP/1.1 is used from then on.
+    async fn post(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        let request = |client: &reqwest::Client| {
+            client
+                .post(&self.send_url)
+                .bearer_auth(token)
+                .json(body)
+                .send()
+        };
+        if let Some(http1) = &self.http1 {
+            if self.use_http1.load(Ordering::Relaxed) {
+                return request(http1).await;
+            }
+        }
+        let client =
+            &self.send_http[self.next.fetch_add(1, Ordering::Relaxed) % self.send_http.len()];
+        match (request(client).await, &self.http1) {
+            (Err(e), Some(http1)) if !e.is_timeout() => {
+                let answered = request(http1).await;
+                if answered.is_ok() && !self.use_http1.swap(true, Ordering::Relaxed) {
+                    tracing::info!(
+                        endpoint = %self.send_url,
+                        "the FCM endpoint does not speak HTTP/2 in clear text; using HTTP/1.1"
+                    );
+                }
+                answered.map_err(|_| e)
+            }
+            (outcome, _) => outcome,
+        }
+    }
+
     /// Sends one push, renewing the access token once if FCM refuses it.
     pub async fn send(&self, push: &Push) -> Outcome {
         let body = push.to_request(crate::db::now());
@@ -252,15 +309,7 @@ impl FcmClient {
                 Ok(t) => t,
                 Err(outcome) => return outcome,
             };
-            let client =
-                &self.send_http[self.next.fetch_add(1, Ordering::Relaxed) % self.send_http.len()];
-            let response = match client
-                .post(&self.send_url)
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await
-            {
+            let response = match self.post(&token, &body).await {
                 Ok(r) => r,
                 Err(e) => {
                     return Outcome::Retry {

@@ -190,3 +190,30 @@ async fn the_fake_checks_assertions_and_message_shape_like_google() {
         "message.data[0].value"
     );
 }
+
+#[tokio::test]
+async fn a_plain_http_endpoint_that_speaks_only_http1_gets_the_pushes() {
+    let (fake, server) = ocod::push::fake::FakeFcm::start_http1_only("127.0.0.1:0").unwrap();
+    tokio::spawn(server);
+    let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 10).unwrap();
+    for i in 0..5 {
+        assert_eq!(
+            client.send(&push(&format!("device-{i}"))).await,
+            Outcome::Sent,
+            "push {i}"
+        );
+    }
+    assert_eq!(fake.state.received().len(), 5, "each push arrived once");
+    // The HTTP/2 attempt that found out failed before any message was accepted.
+    assert_eq!(fake.state.send_requests(), 5);
+}
+
+#[tokio::test]
+async fn an_h2c_endpoint_keeps_http2() {
+    // The usual fake speaks both; the client's first choice, HTTP/2, is kept.
+    let fake = running_fake_fcm();
+    let client = FcmClient::new(service_account(&fake.base_url), &fake.base_url, 10).unwrap();
+    assert_eq!(client.send(&push("device-1")).await, Outcome::Sent);
+    let received = fake.state.received();
+    assert_eq!(received[0].http_version.as_deref(), Some("HTTP/2.0"));
+}

@@ -51,6 +51,8 @@ pub struct Received {
     pub collapse_key: Option<String>,
     pub apns_collapse_id: Option<String>,
     pub ttl: Option<String>,
+    /// The HTTP version the message came over (`HTTP/2.0`, `HTTP/1.1`).
+    pub http_version: Option<String>,
 }
 
 /// A scripted failure for the next send.
@@ -186,8 +188,18 @@ pub struct FakeFcm {
 }
 
 impl FakeFcm {
-    /// Binds `bind` (port 0 for any) and returns the fake and the server to run.
+    /// Binds `bind` (port 0 for any) and returns the fake and the server to run. It speaks
+    /// HTTP/1.1 and HTTP/2 in clear text (h2c with prior knowledge) on one port.
     pub fn start(bind: &str) -> anyhow::Result<(FakeFcm, Server)> {
+        Self::start_speaking(bind, true)
+    }
+
+    /// The same fake speaking only HTTP/1.1, as many mocks and egress proxies do.
+    pub fn start_http1_only(bind: &str) -> anyhow::Result<(FakeFcm, Server)> {
+        Self::start_speaking(bind, false)
+    }
+
+    fn start_speaking(bind: &str, h2c: bool) -> anyhow::Result<(FakeFcm, Server)> {
         let listener = TcpListener::bind(bind)?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let public_pem = public_key_pem(FAKE_PRIVATE_KEY)?;
@@ -215,8 +227,12 @@ impl FakeFcm {
         .workers(2)
         .max_connection_rate(4096)
         .backlog(4096)
-        .disable_signals()
-        .listen_auto_h2c(listener)?
+        .disable_signals();
+        let server = if h2c {
+            server.listen_auto_h2c(listener)?
+        } else {
+            server.listen(listener)?
+        }
         .run();
         Ok((FakeFcm { base_url, state }, server))
     }
@@ -429,6 +445,7 @@ async fn send(
             collapse_key: text(&message["android"]["collapse_key"]),
             apns_collapse_id: text(&message["apns"]["headers"]["apns-collapse-id"]),
             ttl: text(&message["android"]["ttl"]),
+            http_version: Some(format!("{:?}", req.version())),
         });
     }
     let n = state.counter.fetch_add(1, Ordering::Relaxed);
