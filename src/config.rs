@@ -82,6 +82,11 @@ pub struct Settings {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
+    /// Keys failed-login records by a keyed hash of the login (see `login_throttle`).
+    pub fn login_keyer(&self) -> crate::models::login_throttle::LoginKeyer {
+        crate::models::login_throttle::LoginKeyer::new(self.jwt_secret.expose())
+    }
+
     /// Reads the process environment. `dev` relaxes the secret requirement.
     pub fn from_env(dev: bool) -> Result<Self, ConfigError> {
         Self::from_lookup(|key| std::env::var(key).ok(), dev)

@@ -12,6 +12,7 @@ use crate::db::{self, DbConn};
 use crate::domain::{EnrollmentStatus, Role, UserId};
 use crate::models::course_sessions;
 use crate::models::enrollments::Enrollment;
+use crate::models::login_throttle::LoginKeyer;
 use crate::models::notifications::Notification;
 use crate::models::seats;
 use crate::push::notify::{self, PushPolicy};
@@ -37,6 +38,7 @@ pub fn erase_account(
     conn: &mut DbConn,
     user_id: &UserId,
     policy: &PushPolicy,
+    keyer: &LoginKeyer,
 ) -> anyhow::Result<Erased> {
     db::write_transaction(conn, |conn| -> anyhow::Result<Erased> {
         let now = db::now();
@@ -89,7 +91,11 @@ pub fn erase_account(
                 .execute(conn)?;
         diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)))
             .execute(conn)?;
-        let logins: Vec<String> = phone.into_iter().chain(email).collect();
+        let logins: Vec<String> = phone
+            .iter()
+            .chain(email.iter())
+            .map(|l| keyer.key(l))
+            .collect();
         diesel::delete(login_failures::table.filter(login_failures::login_key.eq_any(&logins)))
             .execute(conn)?;
         diesel::delete(center_staff::table.filter(center_staff::user_id.eq(user_id)))
@@ -144,10 +150,15 @@ pub fn login_history(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<LoginR
         .load(conn)
 }
 
-/// When failed sign-ins under any of `logins` were recorded, oldest first.
-pub fn failed_login_times(conn: &mut DbConn, logins: &[String]) -> QueryResult<Vec<NaiveDateTime>> {
+/// When failed sign-ins under any of `logins` (phone, e-mail) were recorded, oldest first.
+pub fn failed_login_times(
+    conn: &mut DbConn,
+    keyer: &LoginKeyer,
+    logins: &[String],
+) -> QueryResult<Vec<NaiveDateTime>> {
+    let keys: Vec<String> = logins.iter().map(|l| keyer.key(l)).collect();
     login_failures::table
-        .filter(login_failures::login_key.eq_any(logins))
+        .filter(login_failures::login_key.eq_any(keys))
         .select(login_failures::failed_at)
         .order(login_failures::failed_at.asc())
         .load(conn)

@@ -29,16 +29,17 @@ pub async fn check_password(
         // Never verify a megabyte password: it would only burn CPU. Same answer as a wrong one.
         return Err(ApiError::Unauthorized(Code::InvalidCredentials));
     }
-    let login_key = normalise_login(login);
+    let login_key = settings.login_keyer().key(login);
     let (max_failures, window) = (settings.login_max_failures, settings.login_lockout);
     let key = login_key.clone();
+    let login = normalise_login(login);
     let user = with_db(pool, move |conn| {
         match login_throttle::admit(conn, &key, max_failures, window)? {
             Admission::Locked { retry_after_secs } => Err(ApiError::TooManyRequests {
                 code: Code::TooManyLoginAttempts,
                 retry_after_secs,
             }),
-            Admission::Allowed => Ok(users::find_by_login(conn, &key)?),
+            Admission::Allowed => Ok(users::find_by_login(conn, &login)?),
         }
     })
     .await?;

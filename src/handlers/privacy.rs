@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::auth::AuthUser;
+use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, ApiResult};
 use crate::models::{devices, enrollments, users};
@@ -16,7 +17,12 @@ use super::views::{rfc3339, EnrollmentView, UserView};
 use super::with_db;
 
 /// `GET /me/export`: everything OCOD holds about the caller, and nothing about anyone else.
-pub async fn export_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
+pub async fn export_me(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    settings: web::Data<Settings>,
+) -> ApiResult<HttpResponse> {
+    let keyer = settings.login_keyer();
     let export = with_db(&pool, move |conn| {
         let me = users::find(conn, &user.id)?.ok_or(ApiError::NotFound)?;
         let logins: Vec<String> = me.phone.iter().chain(me.email.iter()).cloned().collect();
@@ -38,7 +44,7 @@ pub async fn export_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<Htt
             })
             .collect();
         let logins_sessions = privacy::login_history(conn, &user.id)?;
-        let failed_logins = privacy::failed_login_times(conn, &logins)?;
+        let failed_logins = privacy::failed_login_times(conn, &keyer, &logins)?;
         Ok(json!({
             "exported_at": rfc3339(db::now()),
             "profile": UserView::from(me),
@@ -66,10 +72,12 @@ pub async fn delete_me(
     user: AuthUser,
     pool: web::Data<DbPool>,
     policy: web::Data<PushPolicy>,
+    settings: web::Data<Settings>,
 ) -> ApiResult<HttpResponse> {
     let user_id = user.id.clone();
+    let keyer = settings.login_keyer();
     let erased = with_db(&pool, move |conn| {
-        Ok(privacy::erase_account(conn, &user_id, &policy)?)
+        Ok(privacy::erase_account(conn, &user_id, &policy, &keyer)?)
     })
     .await?;
     tracing::info!(

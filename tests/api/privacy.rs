@@ -167,3 +167,73 @@ async fn erasing_an_account_removes_personal_data_frees_seats_and_ends_every_log
         vec![("account_erased".to_string(), alice.user_id.clone())]
     );
 }
+
+/// Every login key the throttle has recorded.
+async fn recorded_login_keys(app: &TestApp) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Key {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        login_key: String,
+    }
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        diesel::sql_query("SELECT login_key FROM login_failures")
+            .load::<Key>(&mut pool.get().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|k| k.login_key)
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn failed_logins_keep_no_phone_or_e_mail_in_clear_text_even_after_erasure() {
+    let app = crate::helpers::spawn_app_with(&[("OCOD_LOGIN_MAX_FAILURES", "3")]).await;
+    // A stranger's phone, typed in several ways, and an unknown e-mail.
+    for typed in ["089-777-6655", "+66 89 777 6655", "0897776655"] {
+        assert_eq!(
+            app.login(typed, "guess-guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // One login however written: the fourth try is locked out.
+    assert_eq!(
+        app.login("66897776655", "guess-guess").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.login("Stranger@Example.com", "guess-guess").await;
+
+    // An erased account's e-mail typed again after erasure.
+    let me = TestApp::signed_in_from(
+        app.register(json!({ "email": "erased@example.com", "password": "password-1", "display_name": "Gone" }))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        app.login("erased@example.com", "wrong-one").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.delete("/api/v1/me", Some(&me.access)).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.login("erased@example.com", "wrong-two").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    let keys = recorded_login_keys(&app).await;
+    assert_eq!(keys.len(), 3 + 1 + 1, "{keys:?}");
+    for key in &keys {
+        assert!(
+            key.len() == 64 && key.chars().all(|c| c.is_ascii_hexdigit()),
+            "{key}"
+        );
+        for clear in ["897776655", "stranger", "erased", "example"] {
+            assert!(!key.to_lowercase().contains(clear), "{key} holds {clear}");
+        }
+    }
+}
