@@ -237,3 +237,118 @@ async fn failed_logins_keep_no_phone_or_e_mail_in_clear_text_even_after_erasure(
         }
     }
 }
+
+#[tokio::test]
+async fn no_phone_e_mail_or_password_reaches_a_log_line() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let db = crate::helpers::TestDb::create();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let logs = tempfile::NamedTempFile::new().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_ocod"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db.url())
+        .env("OCOD_BIND", format!("127.0.0.1:{port}"))
+        .env("OCOD_JWT_SECRET", crate::helpers::TEST_SECRET)
+        .env("OCOD_LOG", "debug")
+        .env("OCOD_LOG_FORMAT", "json")
+        .stdout(logs.reopen().unwrap())
+        .stderr(Stdio::from(logs.reopen().unwrap()))
+        .spawn()
+        .expect("start ocod serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let post = |path: &str, body: Value| client.post(format!("{base}{path}")).json(&body).send();
+    let phone = "0865554433";
+    let email = "secret.person@example.com";
+    let password = "my-very-own-passphrase";
+    let res = post(
+        "/api/v1/auth/register",
+        json!({ "phone": phone, "email": email, "password": password, "display_name": "ลับ" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    // Signed in, refused, taken, malformed, and at the console's form too.
+    post(
+        "/api/v1/auth/login",
+        json!({ "login": email, "password": password }),
+    )
+    .await
+    .unwrap();
+    post(
+        "/api/v1/auth/login",
+        json!({ "login": "+66865554433", "password": "wrong-passphrase-1" }),
+    )
+    .await
+    .unwrap();
+    post(
+        "/api/v1/auth/login",
+        json!({ "login": "unknown.person@example.com", "password": "wrong-passphrase-2" }),
+    )
+    .await
+    .unwrap();
+    post(
+        "/api/v1/auth/register",
+        json!({ "phone": phone, "password": password, "display_name": "ซ้ำ" }),
+    )
+    .await
+    .unwrap();
+    post(
+        "/api/v1/auth/register",
+        json!({ "phone": "08655x", "password": "short", "display_name": "x" }),
+    )
+    .await
+    .unwrap();
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"login\": \"{email}\", \"password\": \"{password}\""
+        ))
+        .send()
+        .await
+        .unwrap();
+    client
+        .post(format!("{base}/console/login"))
+        .header("origin", &base)
+        .form(&[("login", phone), ("password", "wrong-passphrase-3")])
+        .send()
+        .await
+        .unwrap();
+
+    let _ = server.kill();
+    let _ = server.wait();
+    let text = std::fs::read_to_string(logs.path()).unwrap();
+    assert!(text.lines().count() > 5, "the server logged: {text}");
+    for secret in [
+        "865554433", // the phone however written
+        "secret.person",
+        "unknown.person",
+        password,
+        "wrong-passphrase",
+        "08655x",
+    ] {
+        assert!(!text.contains(secret), "a log line holds {secret}:\n{text}");
+    }
+}
