@@ -129,8 +129,8 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded_parse(req.query_string()));
+        let query = without_empty_cursor(req.query_string());
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded_parse(&query));
         let result = serde_path_to_error::deserialize::<_, T>(deserializer)
             .map(QueryParams)
             .map_err(|err| {
@@ -144,6 +144,21 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
             });
         std::future::ready(result)
     }
+}
+
+/// `cursor=` with no value asks for the first page, as no cursor does (a client that
+/// always sends the parameter, empty at first).
+fn without_empty_cursor(query: &str) -> std::borrow::Cow<'_, str> {
+    let empty_cursor = |(k, v): &(std::borrow::Cow<str>, std::borrow::Cow<str>)| {
+        k == "cursor" && v.trim().is_empty()
+    };
+    if !form_urlencoded::parse(query.as_bytes()).any(|pair| empty_cursor(&pair)) {
+        return query.into();
+    }
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|pair| !empty_cursor(pair)))
+        .finish()
+        .into()
 }
 
 fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {

@@ -262,3 +262,33 @@ async fn null_for_a_field_that_cannot_be_null_is_refused() {
         .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn an_empty_cursor_is_the_first_page_on_every_list() {
+    let app = spawn_app().await;
+    let net = app.network().await;
+    app.session(&net.staff.access, &net.center_id, &net.course_id, 3)
+        .await;
+    let resident = app.resident().await;
+    for (path, token) in [
+        ("/api/v1/centers", None),
+        ("/api/v1/courses", None),
+        ("/api/v1/sessions", None),
+        ("/api/v1/me/enrollments", Some(resident.access.as_str())),
+        ("/api/v1/me/notifications", Some(resident.access.as_str())),
+        ("/api/v1/admin/users", Some(net.admin.access.as_str())),
+        ("/api/v1/admin/broadcasts", Some(net.admin.access.as_str())),
+        ("/api/v1/admin/audit", Some(net.admin.access.as_str())),
+    ] {
+        let first: serde_json::Value = app.get(path, token).await.json().await.unwrap();
+        for empty in ["cursor=", "cursor=&limit=50", "limit=50&cursor=%20"] {
+            let res = app.get(&format!("{path}?{empty}"), token).await;
+            assert_eq!(res.status(), StatusCode::OK, "{path}?{empty}");
+            let page: serde_json::Value = res.json().await.unwrap();
+            assert_eq!(page["items"], first["items"], "{path}?{empty}");
+        }
+    }
+    // A cursor that is not one is still refused.
+    let res = app.get("/api/v1/centers?cursor=garbage!", None).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
