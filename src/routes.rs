@@ -22,19 +22,29 @@ macro_rules! route_table {
             $(
                 cfg.service(
                     web::resource($path)
-                        $( .route(web::$method().to($handler)) )+
+                        $( .route(route_table!(@route $method).to($handler)) )+
                         .default_service(web::to(|| method_not_allowed(
-                            concat!($( route_table!(@upper $method), ", " ),+)
+                            concat!($( route_table!(@allow $method), ", " ),+)
                         ))),
                 );
             )*
         }
     };
+    // Every GET answers HEAD too: the same headers, no body (actix leaves it out).
+    (@route get) => { get_or_head() };
+    (@route $method:ident) => { web::$method() };
+    (@allow get) => { "GET, HEAD" };
+    (@allow $method:ident) => { route_table!(@upper $method) };
     (@upper get) => { "GET" };
     (@upper post) => { "POST" };
     (@upper put) => { "PUT" };
     (@upper patch) => { "PATCH" };
     (@upper delete) => { "DELETE" };
+}
+
+/// A route answering GET and HEAD.
+pub fn get_or_head() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 /// Prefix of the versioned API.

@@ -12,6 +12,7 @@ use crate::auth::TokenKeys;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::directory::CenterDirectory;
+use crate::http::conditional::conditional;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
 use crate::maintenance::{self, Housekeeper};
@@ -103,6 +104,8 @@ fn serve(
         App::new()
             // Slow rural networks: every byte saved on a list of centers counts.
             .wrap(Compress::default())
+            // Outside compression, so each encoding has its own strong tag.
+            .wrap(from_fn(conditional))
             .wrap(from_fn(observe))
             .app_data(pool.clone())
             .app_data(keys.clone())

@@ -18,6 +18,7 @@ use askama::Template;
 
 use crate::domain::Locale;
 use crate::error::ApiError;
+use crate::routes::get_or_head;
 
 pub use view::Shell;
 use words::words;
@@ -108,19 +109,22 @@ pub type PageResult = Result<HttpResponse, ConsoleError>;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/console")
-            .route("", web::get().to(sign_in::home))
-            .route("/", web::get().to(sign_in::home))
-            .route("/login", web::get().to(sign_in::login_form))
+            .route("", get_or_head().to(sign_in::home))
+            .route("/", get_or_head().to(sign_in::home))
+            .route("/login", get_or_head().to(sign_in::login_form))
             .route("/login", web::post().to(sign_in::sign_in))
             .route("/logout", web::post().to(sign_in::sign_out))
-            .route("/language", web::get().to(sign_in::switch_language))
-            .route("/today", web::get().to(today::today))
-            .route("/sessions/new", web::get().to(today::new_session_form))
+            .route("/language", get_or_head().to(sign_in::switch_language))
+            .route("/today", get_or_head().to(today::today))
+            .route("/sessions/new", get_or_head().to(today::new_session_form))
             .route("/sessions/new", web::post().to(today::create_session))
-            .route("/sessions/{id}", web::get().to(session_page::session_page))
+            .route(
+                "/sessions/{id}",
+                get_or_head().to(session_page::session_page),
+            )
             .route(
                 "/sessions/{id}/roster.csv",
-                web::get().to(session_page::roster_csv),
+                get_or_head().to(session_page::roster_csv),
             )
             .route(
                 "/sessions/{id}/walk-in",
@@ -128,7 +132,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/sessions/{id}/edit",
-                web::get().to(session_page::edit_form),
+                get_or_head().to(session_page::edit_form),
             )
             .route(
                 "/sessions/{id}/edit",
@@ -136,7 +140,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/sessions/{id}/cancel",
-                web::get().to(session_page::cancel_form),
+                get_or_head().to(session_page::cancel_form),
             )
             .route(
                 "/sessions/{id}/cancel",
@@ -152,13 +156,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/enrollments/{id}/release",
-                web::get().to(session_page::release_form),
+                get_or_head().to(session_page::release_form),
             )
             .route(
                 "/enrollments/{id}/release",
                 web::post().to(session_page::release_seat),
             )
-            .route("/static/{file}", web::get().to(assets::asset))
+            .route("/static/{file}", get_or_head().to(assets::asset))
             .default_service(web::to(not_found)),
     );
 }

@@ -227,7 +227,7 @@ async fn unknown_routes_and_methods_are_problems_too() {
     );
     assert_eq!(problem_code(res).await, "method_not_allowed");
     let res = app.client.put(app.url("/api/v1/me")).send().await.unwrap();
-    assert_eq!(res.headers()["allow"], "GET, PATCH, DELETE");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, PATCH, DELETE");
     // A path with bytes that are not UTF-8 once decoded.
     let res = app.get("/api/v1/admin/users/%FF%FE", None).await;
     assert!(res.status().is_client_error());

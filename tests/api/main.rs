@@ -7,6 +7,7 @@ mod authorization;
 mod backup;
 mod bad_input;
 mod broadcasts;
+mod caching;
 mod centers;
 mod cli;
 mod concurrency;
