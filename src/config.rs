@@ -57,6 +57,10 @@ pub struct Settings {
     pub http_workers: usize,
     /// How much one person may hold or send at a time.
     pub limits: Limits,
+    /// Sign-ups one client address may make in an hour (`0`: no limit).
+    pub signups_per_address_per_hour: u32,
+    /// Proxies whose `X-Forwarded-For` is believed (`OCOD_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<crate::http::client_address::Cidr>,
     /// How long before a session reminders go out (`OCOD_REMINDER_OFFSETS`), longest first.
     pub reminder_offsets: Vec<Duration>,
     /// Server default quiet hours (`OCOD_QUIET_HOURS`); `None` disables them.
@@ -82,6 +86,22 @@ pub struct Settings {
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Settings {
+    /// An HMAC-SHA256 (hex) of `value` under the server's secret, for `purpose`: how what a
+    /// limit counts (an address, a phone) is stored without storing it.
+    pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.jwt_secret.expose())
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Keys failed-login records by a keyed hash of the login (see `login_throttle`).
     pub fn login_keyer(&self) -> crate::models::login_throttle::LoginKeyer {
         crate::models::login_throttle::LoginKeyer::new(self.jwt_secret.expose())
@@ -180,6 +200,17 @@ impl Settings {
             waitlisted: number("OCOD_MAX_WAITLISTED", 5, 0, 1000) as i64,
             broadcasts_per_day: number("OCOD_MAX_BROADCASTS_PER_DAY", 20, 1, 10_000) as i64,
         };
+        let signups_per_address_per_hour =
+            number("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", 20, 0, 1_000_000) as u32;
+        let trusted_proxies = match crate::http::client_address::Cidr::parse_list(
+            &get("OCOD_TRUSTED_PROXIES").unwrap_or_default(),
+        ) {
+            Ok(list) => list,
+            Err(e) => {
+                problems.push(format!("OCOD_TRUSTED_PROXIES: {e}"));
+                Vec::new()
+            }
+        };
 
         // Unset means the default; set but empty means none.
         let reminder_offsets = match parse_offsets(
@@ -261,6 +292,8 @@ impl Settings {
                 directory_refresh: directory_refresh.max(Duration::from_secs(1)),
                 http_workers,
                 limits,
+                signups_per_address_per_hour,
+                trusted_proxies,
                 reminder_offsets,
                 quiet_hours,
                 google_credentials,

@@ -131,6 +131,9 @@ codes! {
     TooManyLoginAttempts => "too_many_login_attempts",
         "ใส่รหัสผ่านผิดหลายครั้งเกินไป",
         "Too many wrong passwords.";
+    TooManySignups => "too_many_signups",
+        "สมัครสมาชิกจากเครือข่ายนี้มากเกินไป กรุณาลองใหม่ภายหลัง",
+        "Too many accounts were created from this network. Try again later.";
     Forbidden => "forbidden",
         "คุณไม่มีสิทธิ์ทำรายการนี้",
         "You are not allowed to do this.";

@@ -63,6 +63,8 @@ pub fn start(pool: DbPool, every: Duration) -> anyhow::Result<Housekeeper> {
 /// Deletes what has expired; returns (idempotency answers, refresh tokens) removed.
 pub fn run_once(conn: &mut DbConn) -> anyhow::Result<(usize, usize)> {
     let keys = idempotency::prune(conn)?;
+    // Every limit counts within a day at most.
+    crate::models::rate_limits::prune(conn, std::time::Duration::from_secs(86_400))?;
     let tokens =
         diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(db::now())))
             .execute(conn)?;

@@ -54,6 +54,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    rate_events (id) {
+        id -> BigInt,
+        bucket -> Text,
+        key_hash -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
     centers (id) {
         id -> Text,
         code -> Text,
@@ -158,6 +167,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     auth_sessions,
     refresh_tokens,
     login_failures,
+    rate_events,
     centers,
     center_staff,
     courses,

@@ -13,9 +13,11 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::domain::{DisplayName, Email, Locale, Password, Phone, Role, UserId};
 use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::client_address;
 use crate::http::extract::JsonBody;
 use crate::i18n::Code;
 use crate::models::logins::{self, IssuedRefresh, RefreshOutcome};
+use crate::models::rate_limits::{self, Admission};
 use crate::models::users::{self, CreateUserError, NewUser, User};
 
 use super::fields::{accept, parse_locale};
@@ -69,6 +71,40 @@ fn present(field: &Option<String>) -> Option<&str> {
     field.as_deref().filter(|s| !s.trim().is_empty())
 }
 
+/// Counts a sign-up against the caller's address: at most
+/// `OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR` an hour (OWASP API6, mass account creation).
+async fn admit_signup(
+    req: &HttpRequest,
+    pool: &web::Data<DbPool>,
+    settings: &Settings,
+) -> ApiResult<()> {
+    let limit = settings.signups_per_address_per_hour;
+    let Some(address) = client_address::of_request(req, &settings.trusted_proxies) else {
+        return Ok(());
+    };
+    if limit == 0 {
+        return Ok(());
+    }
+    let key = settings.keyed_hash("signup", &client_address::limit_key(address));
+    let admission = with_db(pool, move |conn| {
+        Ok(rate_limits::admit(
+            conn,
+            "signup",
+            &key,
+            limit,
+            std::time::Duration::from_secs(3600),
+        )?)
+    })
+    .await?;
+    match admission {
+        Admission::Allowed => Ok(()),
+        Admission::Limited { retry_after_secs } => Err(ApiError::TooManyRequests {
+            code: Code::TooManySignups,
+            retry_after_secs,
+        }),
+    }
+}
+
 /// `POST /auth/register`
 pub async fn register(
     req: HttpRequest,
@@ -102,6 +138,7 @@ pub async fn register(
         return Err(ApiError::Validation(errors));
     };
 
+    admit_signup(&req, &pool, &settings).await?;
     let password_hash = web::block(move || hash_password(password.expose())).await??;
     let now = db::now();
     let new_user = NewUser {

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by every route: extractors, middleware and metrics.
 
+pub mod client_address;
 pub mod conditional;
 pub mod extract;
 pub mod metrics;

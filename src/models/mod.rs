@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod login_throttle;
 pub mod logins;
 pub mod notifications;
+pub mod rate_limits;
 pub mod reports;
 pub mod seats;
 pub mod users;

@@ -193,3 +193,111 @@ async fn a_sender_creates_at_most_the_daily_broadcast_limit() {
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
+
+async fn sign_up(app: &TestApp, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut req = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .json(&json!({
+            "phone": crate::helpers::unique_phone(),
+            "password": "password-123",
+            "display_name": "ผู้สมัคร",
+        }));
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn one_address_creates_at_most_the_hourly_sign_up_limit_and_may_still_log_in() {
+    let app = spawn_app_with(&[("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", "3")]).await;
+    let mut created = Vec::new();
+    for _ in 0..3 {
+        let res = sign_up(&app, None).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        created.push(res);
+    }
+    let res = sign_up(&app, None).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (3500..=3600).contains(&wait),
+        "until the first sign-up is an hour old: {wait}"
+    );
+    assert_eq!(problem_code(res).await, "too_many_signups");
+    // Without trusted proxies, X-Forwarded-For is the client's own claim: not believed.
+    let res = sign_up(&app, Some("203.0.113.99")).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Logging in is not signing up.
+    let staff = app.user_with_role("staff").await;
+    assert!(!staff.access.is_empty());
+    assert_eq!(app.count("users").await, 4);
+
+    // 0 switches the limit off.
+    let open = spawn_app_with(&[("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", "0")]).await;
+    for _ in 0..5 {
+        assert_eq!(sign_up(&open, None).await.status(), StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = spawn_app_with(&[
+        ("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", "2"),
+        ("OCOD_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8"),
+    ])
+    .await;
+    for _ in 0..2 {
+        assert_eq!(
+            sign_up(&app, Some("203.0.113.5")).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(
+        sign_up(&app, Some("203.0.113.5")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client prepending a made-up address is still counted as itself.
+    assert_eq!(
+        sign_up(&app, Some("198.51.100.1, 203.0.113.5"))
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Through two of our proxies, another client is another count.
+    assert_eq!(
+        sign_up(&app, Some("203.0.113.6, 10.1.2.3")).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn simultaneous_sign_ups_cannot_slip_past_the_limit() {
+    let app = spawn_app_with(&[("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", "3")]).await;
+    let attempts = (0..12).map(|_| sign_up(&app, None));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|r| r.status())
+        .collect();
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert!(
+        created <= 3,
+        "{created} accounts from one address: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::CREATED || *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert_eq!(app.count("users").await as usize, created);
+}
