@@ -83,6 +83,9 @@ codes! {
     IdempotencyKeyReused => "idempotency_key_reused",
         "Idempotency-Key นี้ใช้กับคำขออื่นไปแล้ว",
         "This Idempotency-Key was already used for a different request.";
+    IdempotencyKeyInUse => "idempotency_key_in_use",
+        "คำขอเดียวกันนี้กำลังดำเนินการอยู่ กรุณารอสักครู่แล้วลองใหม่",
+        "The same request is still being handled. Try again in a moment.";
     ValidationFailed => "validation_failed",
         "ข้อมูลบางช่องไม่ถูกต้อง",
         "Some fields are not valid.";

@@ -89,7 +89,7 @@ pub fn erase_account(
                     auth_sessions::user_agent.eq(None::<String>),
                 ))
                 .execute(conn)?;
-        diesel::delete(idempotency_keys::table.filter(idempotency_keys::user_id.eq(user_id)))
+        diesel::delete(idempotency_keys::table.filter(idempotency_keys::owner.eq(user_id)))
             .execute(conn)?;
         let logins: Vec<String> = phone
             .iter()

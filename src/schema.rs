@@ -137,8 +137,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (user_id, key) {
-        user_id -> Text,
+    idempotency_keys (owner, key) {
+        owner -> Text,
         key -> Text,
         request_hash -> Text,
         status_code -> Integer,

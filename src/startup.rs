@@ -13,6 +13,7 @@ use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::directory::CenterDirectory;
 use crate::http::conditional::conditional;
+use crate::http::idempotency::idempotent;
 use crate::http::metrics::Metrics;
 use crate::http::middleware::observe;
 use crate::maintenance::{self, Housekeeper};
@@ -102,6 +103,8 @@ fn serve(
     let settings = web::Data::new(settings);
     let server = HttpServer::new(move || {
         App::new()
+            // Closest to the handlers: answers are kept and replayed as handlers gave them.
+            .wrap(from_fn(idempotent))
             // Slow rural networks: every byte saved on a list of centers counts.
             .wrap(Compress::default())
             // Outside compression, so each encoding has its own strong tag.

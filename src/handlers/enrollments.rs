@@ -1,9 +1,8 @@
 //! Enrollment: residents enroll and cancel; staff read the roster and record attendance.
 
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthUser, StaffUser};
 use crate::config::Settings;
@@ -28,27 +27,6 @@ use super::fields::accept;
 use super::roster::{self, roster_csv};
 use super::views::{EnrollmentView, SessionView};
 use super::with_db;
-
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
-
-/// A valid `Idempotency-Key`: 1–255 visible ASCII characters.
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
-    req.headers()
-        .get(IDEMPOTENCY_KEY)
-        .map(|value| parse_idempotency_key(value.as_bytes()))
-        .transpose()
-}
-
-/// The header's bytes as a key: surrounding spaces are ignored, the rest must be
-/// 1–255 visible ASCII characters.
-fn parse_idempotency_key(raw: &[u8]) -> Result<String, ApiError> {
-    let invalid = || ApiError::field("Idempotency-Key", Code::InvalidValue);
-    let key = std::str::from_utf8(raw).map_err(|_| invalid())?.trim();
-    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(invalid());
-    }
-    Ok(key.to_string())
-}
 
 /// Whom staff enroll at the desk; a resident sends nothing (or `{}`).
 #[derive(Debug, Default, Deserialize)]
@@ -124,15 +102,9 @@ pub async fn enroll(
         Role::Resident => return Err(ApiError::Forbidden),
         Role::Staff | Role::Admin => Some(request.walk_in()?),
     };
-    let key = idempotency_key(&req)?;
     let session_id = CourseSessionId::from_raw(path.into_inner());
-    let fingerprint = {
-        let mut hasher = Sha256::new();
-        hasher.update(format!("POST {}\n", req.path()).as_bytes());
-        hasher.update(body.trim_ascii());
-        format!("{:x}", hasher.finalize())
-    };
-    let retry = key.map(|key| Retry { key, fingerprint });
+    // The Idempotency-Key layer reserved the key; the answer is stored with the seat.
+    let retry = req.extensions().get::<Retry>().cloned();
     let actor = user.actor();
     let render = |enrolled: &Enrolled| {
         serde_json::to_string(&EnrollmentView::new(
@@ -342,32 +314,6 @@ mod properties {
     use super::*;
 
     proptest! {
-        #[test]
-        fn visible_ascii_keys_are_taken_as_sent(key in "[!-~]{1,255}", pad in " {0,3}") {
-            let sent = format!("{pad}{key}{pad}");
-            prop_assert_eq!(parse_idempotency_key(sent.as_bytes()).ok(), Some(key));
-        }
-
-        #[test]
-        fn keys_that_are_too_long_or_hold_other_characters_are_refused(
-            head in "[!-~]{1,20}",
-            odd in "[\\x00-\\x1f\\x7f ก-๙é]",
-            tail in "[!-~]{1,20}",
-            long in "[!-~]{256,300}",
-        ) {
-            let with_odd = format!("{head}{odd}{tail}");
-            prop_assert!(parse_idempotency_key(with_odd.as_bytes()).is_err());
-            prop_assert!(parse_idempotency_key(long.as_bytes()).is_err());
-        }
-
-        #[test]
-        fn any_bytes_give_a_key_or_a_refusal(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
-            if let Ok(key) = parse_idempotency_key(&raw) {
-                prop_assert!((1..=255).contains(&key.len()));
-                prop_assert!(key.bytes().all(|b| b.is_ascii_graphic()));
-            }
-        }
-
         #[test]
         fn offset_cursors_round_trip(offset in 0usize..10_000_000) {
             let cursor = encode_cursor(&format!("o:{offset}"));

@@ -9,6 +9,7 @@ use crate::domain::{
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::enrollments::{self, Enrollment};
+pub use crate::models::idempotency::Retry;
 use crate::models::idempotency::{self, Earlier};
 use crate::models::seats::{self, AttendanceRefusal, EnrollRefusal, Enrolled, GiveUpRefusal};
 use crate::models::users::{self, NewUser};
@@ -16,14 +17,6 @@ use crate::models::{audit, course_sessions};
 use crate::push::notify::{self, PushPolicy};
 
 use super::Actor;
-
-/// A retried request's identity: the caller's `Idempotency-Key` and a fingerprint of the
-/// request it was first used on.
-#[derive(Debug, Clone)]
-pub struct Retry {
-    pub key: String,
-    pub fingerprint: String,
-}
 
 /// What an enrollment request came to: a new enrollment, or the answer first given to
 /// the same retried request.
@@ -44,7 +37,8 @@ fn earlier_answer(
     match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
         Earlier::Answer { status, body } => Ok(Some(EnrollOutcome::Replayed { status, body })),
         Earlier::OtherRequest => Err(ApiError::UnprocessableEntity(Code::IdempotencyKeyReused)),
-        Earlier::None => Ok(None),
+        // Reserved for this very request (the API's idempotency layer), or never used.
+        Earlier::InProgress { .. } | Earlier::None => Ok(None),
     }
 }
 

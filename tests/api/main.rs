@@ -19,6 +19,7 @@ mod delivery;
 mod enrollment;
 mod fcm;
 mod helpers;
+mod idempotency;
 mod limits;
 mod me;
 mod openapi;

@@ -117,7 +117,7 @@ async fn housekeeping_forgets_only_what_has_expired() {
     let removed = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
         conn.batch_execute(&format!(
-            "INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, body, created_at)
+            "INSERT INTO idempotency_keys (owner, key, request_hash, status_code, body, created_at)
                VALUES ('{alice_id}', 'old', 'h', 201, '{{}}', '2020-01-01 00:00:00'),
                       ('{alice_id}', 'new', 'h', 201, '{{}}', '2999-01-01 00:00:00');
              UPDATE refresh_tokens SET expires_at = '2020-01-01 00:00:00'
