@@ -77,15 +77,25 @@ pub struct BroadcastView {
     finished_at: Option<String>,
     #[serde(flatten)]
     stats: Option<Stats>,
+    /// While quiet hours hold some of it: when the last held notice goes out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_until: Option<String>,
 }
 
 fn view(b: Broadcast, stats: Option<Stats>) -> BroadcastView {
+    // Written out is not gone out: while anyone still waits (quiet hours, retries), it is
+    // still sending.
+    let status = match (b.status, &stats) {
+        (BroadcastStatus::Sent, Some(s)) if s.in_flight() => BroadcastStatus::Sending,
+        (status, _) => status,
+    };
     BroadcastView {
+        held_until: stats.and_then(|s| s.held_until).map(rfc3339),
         audience: serde_json::json!({ "kind": b.audience_kind, "value": b.audience_value }),
         title: serde_json::json!({ "th": b.title_th, "en": b.title_en }),
         body: serde_json::json!({ "th": b.body_th, "en": b.body_en }),
         send_at: rfc3339(b.send_at),
-        status: b.status,
+        status,
         created_by: b.created_by,
         created_at: rfc3339(b.created_at),
         finished_at: b.finished_at.map(rfc3339),
@@ -140,7 +150,7 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// `GET /admin/broadcasts`: newest first.
+/// `GET /admin/broadcasts`: newest first, each with its delivery figures.
 pub async fn list_broadcasts(
     _admin: AdminUser,
     pool: web::Data<DbPool>,
@@ -149,10 +159,21 @@ pub async fn list_broadcasts(
     let limit = page_limit(query.limit)?;
     let before = query.cursor.as_deref().map(decode_cursor).transpose()?;
     let rows = with_db(&pool, move |conn| {
-        Ok(broadcasts::list(conn, before, limit + 1)?)
+        let rows = broadcasts::list(conn, before, limit + 1)?;
+        let mut with_stats = Vec::with_capacity(rows.len());
+        for b in rows {
+            let stats = broadcasts::stats(conn, &b)?;
+            with_stats.push((b, stats));
+        }
+        Ok(with_stats)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(paginate(rows, limit, |b| b.id.clone(), |b| view(b, None))))
+    Ok(HttpResponse::Ok().json(paginate(
+        rows,
+        limit,
+        |(b, _)| b.id.clone(),
+        |(b, stats)| view(b, Some(stats)),
+    )))
 }
 
 /// `GET /admin/broadcasts/{id}`: with delivery figures, each device counted once.

@@ -63,7 +63,17 @@ pub fn fingerprint(method: &Method, path: &str, query: &str, body: &[u8]) -> Str
     format!("{:x}", hasher.finalize())
 }
 
-/// Whose key it is: the user of a valid bearer token, else the caller's address.
+/// The unsafe routes anyone may call without signing in; their keys belong to the
+/// caller's address.
+const ANONYMOUS_ROUTES: &[&str] = &[
+    "/api/v1/auth/register",
+    "/api/v1/auth/login",
+    "/api/v1/auth/refresh",
+];
+
+/// Whose key it is: the user of a valid bearer token, or the caller's address on the
+/// routes that need no sign-in. `None` leaves the request to its handler (which refuses
+/// a caller who is not signed in before a key could matter).
 fn owner_of(req: &ServiceRequest) -> Option<String> {
     let bearer = req
         .headers()
@@ -79,6 +89,9 @@ fn owner_of(req: &ServiceRequest) -> Option<String> {
         if let Ok(claims) = keys.verify_access(&token) {
             return Some(claims.sub);
         }
+    }
+    if !ANONYMOUS_ROUTES.contains(&req.path()) {
+        return None;
     }
     let settings = req.app_data::<web::Data<Settings>>()?;
     let address = client_address::of_request(req.request(), &settings.trusted_proxies)?;

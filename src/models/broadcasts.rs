@@ -232,7 +232,21 @@ pub struct Stats {
     pub sent: i64,
     pub failed: i64,
     pub invalid_tokens: i64,
+    /// Still to go out: devices whose push waits (queued or being retried), plus people
+    /// whose notice quiet hours hold (their devices are known only when it is released).
     pub pending: i64,
+    /// People whose notice quiet hours still hold.
+    pub held: i64,
+    /// When the last held notice is released.
+    #[serde(skip)]
+    pub held_until: Option<NaiveDateTime>,
+}
+
+impl Stats {
+    /// Whether anything is still on its way.
+    pub fn in_flight(&self) -> bool {
+        self.pending > 0
+    }
 }
 
 pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
@@ -256,6 +270,17 @@ pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
             DeliveryStatus::Cancelled => {}
         }
     }
+    let (held, held_until): (i64, Option<NaiveDateTime>) = notifications::table
+        .filter(notifications::broadcast_id.eq(&broadcast.id))
+        .filter(notifications::status.eq(NotificationStatus::Scheduled))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(notifications::due_at),
+        ))
+        .first(conn)?;
+    stats.held = held;
+    stats.held_until = held_until.filter(|_| held > 0);
+    stats.pending += held;
     Ok(stats)
 }
 

@@ -89,7 +89,12 @@ fn write(conn: &mut DbConn, facts: &SessionFacts, draft: Draft) -> QueryResult<b
             body,
             data: serde_json::to_string(&data).unwrap_or_else(|_| "{}".into()),
             collapse_key: draft.collapse_key,
-            urgent: false,
+            // A cancellation or a move may not wait out quiet hours if waiting would bring
+            // it too close to the start (see `queue::release_time`).
+            urgent: matches!(
+                draft.notice,
+                SessionNotice::SessionCancelled | SessionNotice::SessionRescheduled
+            ),
             due_at: draft.due_at.max(now),
             // A push about a session is useless once it has started.
             expires_at: Some(draft.session.starts_at),

@@ -67,6 +67,29 @@ fn quiet_hours_of(
     }
 }
 
+/// An urgent notice held by quiet hours would arrive less than this before its session
+/// starts: it goes at once instead.
+pub const URGENT_LEAD: chrono::Duration = chrono::Duration::hours(2);
+
+/// When a due notification may go out: at once, or at the end of the person's quiet
+/// hours. An urgent one (a cancellation, a move) is held too, unless holding it would
+/// bring it within `URGENT_LEAD` of the session's start (`expires_at`).
+pub fn release_time(
+    now: NaiveDateTime,
+    quiet: Option<QuietHours>,
+    urgent: bool,
+    expires_at: Option<NaiveDateTime>,
+) -> NaiveDateTime {
+    let Some(quiet) = quiet else { return now };
+    let held_until = quiet.release_time(now);
+    let too_late = expires_at.is_some_and(|start| held_until > start - URGENT_LEAD);
+    if urgent && too_late {
+        now
+    } else {
+        held_until
+    }
+}
+
 /// Moves up to `limit` due notifications into inboxes and (with `to_devices`) the
 /// delivery queue, waiting out quiet hours and dropping what has expired.
 pub fn fan_out_due(
@@ -124,10 +147,8 @@ pub fn fan_out_due(
         let mut delivered: Vec<(String, String)> = Vec::new();
         let mut dropped: Vec<String> = Vec::new();
         for (id, user_id, urgent, expires_at, quiet_start, quiet_end) in due {
-            let release = match quiet_hours_of(quiet_start, quiet_end, default_quiet) {
-                Some(q) if !urgent => q.release_time(now),
-                _ => now,
-            };
+            let quiet = quiet_hours_of(quiet_start, quiet_end, default_quiet);
+            let release = release_time(now, quiet, urgent, expires_at);
             if expires_at.is_some_and(|e| release >= e) {
                 dropped.push(id);
             } else if release > now {

@@ -301,3 +301,81 @@ async fn broadcasts_are_validated() {
         vec![("title.th".to_string(), "too_long".to_string())]
     );
 }
+
+#[tokio::test]
+async fn a_broadcast_held_by_quiet_hours_is_still_sending_with_the_people_waiting_and_until_when() {
+    use chrono::Timelike;
+    let rig = spawn_push_app(&[]).await;
+    let app = &rig.app;
+    let admin = app.user_with_role("admin").await;
+    let awake = app.resident().await;
+    rig.device(&awake, "awake-phone").await;
+    let asleep = app.resident().await;
+    rig.device(&asleep, "asleep-phone").await;
+    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
+    let at = |h: i64| {
+        let t = bangkok + chrono::Duration::hours(h);
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    };
+    app.patch_json(
+        "/api/v1/me",
+        &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
+        Some(&asleep.access),
+    )
+    .await;
+    let created: Value = app
+        .post_json(
+            "/api/v1/admin/broadcasts",
+            &broadcast("all", None),
+            Some(&admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    rig.step_until("the awake phone's push", |r| {
+        r.fake
+            .state
+            .received()
+            .iter()
+            .any(|m| m.token == "awake-phone")
+    })
+    .await;
+    rig.step().await;
+    let one: Value = app
+        .get(
+            &format!("/api/v1/admin/broadcasts/{id}"),
+            Some(&admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["status"], "sending", "{one}");
+    assert_eq!(one["sent"], 1);
+    assert_eq!(one["held"], 1);
+    assert_eq!(one["pending"], 1, "the person asleep still waits");
+    let until = chrono::DateTime::parse_from_rfc3339(one["held_until"].as_str().unwrap()).unwrap();
+    let expected = chrono::Utc::now() + chrono::Duration::hours(2);
+    assert!(
+        (until.with_timezone(&chrono::Utc) - expected)
+            .num_minutes()
+            .abs()
+            <= 1,
+        "{one}"
+    );
+    let list: Value = app
+        .get("/api/v1/admin/broadcasts", Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["status"], "sending");
+    assert!(rig
+        .fake
+        .state
+        .received()
+        .iter()
+        .all(|m| m.token != "asleep-phone"));
+}

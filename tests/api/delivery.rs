@@ -455,3 +455,100 @@ async fn a_push_that_quiet_hours_would_hold_past_the_session_start_is_dropped() 
     );
     assert_eq!(rig.fake.state.received_count(), 0);
 }
+
+/// Quiet from an hour ago until `hours` from now, Bangkok time, for `who`.
+async fn quiet_for(rig: &PushRig, who: &crate::helpers::SignedIn, hours: i64) {
+    use chrono::Timelike;
+    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
+    let at = |h: i64| {
+        let t = bangkok + chrono::Duration::hours(h);
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    };
+    let res = rig
+        .app
+        .patch_json(
+            "/api/v1/me",
+            &json!({ "quiet_hours": { "start": at(-1), "end": at(hours) } }),
+            Some(&who.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_cancellation_that_quiet_hours_would_hold_too_close_to_the_start_goes_at_once() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    // Quiet for two more hours. One session starts in three hours (held, the notice would
+    // come one hour before: too late), one in ten (held, it comes eight hours before).
+    let soon = session_in(
+        &rig,
+        &net.staff.access,
+        &net.center_id,
+        &net.course_id,
+        3 * 3600,
+        5,
+    )
+    .await;
+    let later = session_in(
+        &rig,
+        &net.staff.access,
+        &net.center_id,
+        &net.course_id,
+        10 * 3600,
+        5,
+    )
+    .await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "sleeping-phone").await;
+    quiet_for(&rig, &resident, 2).await;
+    for session in [&soon, &later] {
+        assert_eq!(
+            rig.app.enroll(session, &resident.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    for session in [&soon, &later] {
+        let res = rig
+            .app
+            .post(
+                &format!("/api/v1/sessions/{session}/cancel"),
+                Some(&net.staff.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    rig.step().await;
+    rig.step().await;
+    let cancelled: Vec<_> = rig
+        .fake
+        .state
+        .received()
+        .into_iter()
+        .filter(|m| m.data["kind"] == "session_cancelled")
+        .collect();
+    assert_eq!(
+        cancelled.len(),
+        1,
+        "only the urgent one went out: {cancelled:?}"
+    );
+    assert_eq!(cancelled[0].data["session_id"], soon.as_str());
+    let held = rig
+        .app
+        .notifications_of(&resident.user_id)
+        .await
+        .into_iter()
+        .filter(|(k, s, _)| k == "session_cancelled" && s == "scheduled")
+        .count();
+    assert_eq!(
+        held, 1,
+        "the one for the later session waits for the morning"
+    );
+    // Reminders are not urgent: none broke quiet hours.
+    assert!(rig
+        .fake
+        .state
+        .received()
+        .iter()
+        .all(|m| m.data["kind"] == "session_cancelled"));
+}
