@@ -101,6 +101,24 @@ fn owner_of(req: &ServiceRequest) -> Option<String> {
     ))
 }
 
+/// Whether the API serves `method` on `path` (a route of `routes::ROUTES`): only then
+/// is there a request to make safe; anything else is the router's 404 or 405.
+fn is_served(method: &Method, path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    crate::routes::ROUTES.iter().any(|(m, pattern, _)| {
+        let parts: Vec<&str> = pattern.split('/').collect();
+        *m == method.as_str()
+            && parts.len() == segments.len()
+            && parts.iter().zip(&segments).all(|(p, s)| {
+                if p.starts_with('{') {
+                    !s.is_empty()
+                } else {
+                    p == s
+                }
+            })
+    })
+}
+
 /// Whether an answer is final: the same request retried would get it again.
 fn is_final(status: StatusCode) -> bool {
     !(status.is_server_error()
@@ -220,7 +238,8 @@ pub async fn idempotent(
     let applies = matches!(
         *req.method(),
         Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    ) && req.path().starts_with("/api/v1/");
+    ) && req.path().starts_with("/api/v1/")
+        && is_served(req.method(), req.path());
     let raw_key = req
         .headers()
         .get(&IDEMPOTENCY_KEY)
@@ -302,6 +321,27 @@ pub async fn idempotent(
         http_req,
         head.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_served_routes_take_keys() {
+        assert!(is_served(&Method::POST, "/api/v1/admin/broadcasts"));
+        assert!(is_served(&Method::DELETE, "/api/v1/me/enrollments/e-1"));
+        assert!(is_served(&Method::PUT, "/api/v1/centers/c-1/staff/u-1"));
+        assert!(
+            !is_served(&Method::PUT, "/api/v1/auth/login"),
+            "PUT is not served there"
+        );
+        assert!(!is_served(&Method::POST, "/api/v1/nothing"));
+        assert!(
+            !is_served(&Method::DELETE, "/api/v1/me/enrollments/"),
+            "an empty ID"
+        );
+    }
 }
 
 #[cfg(test)]
