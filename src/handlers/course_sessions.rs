@@ -1,6 +1,7 @@
 //! Course sessions: browsing (anyone), and creating, rescheduling, resizing and
 //! cancelling (staff of the session's center, or admins).
 
+use crate::handlers::fields::Whole;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -190,7 +191,7 @@ pub struct CreateSessionRequest {
     course_id: String,
     starts_at: String,
     ends_at: String,
-    capacity: i32,
+    capacity: Whole,
     instructor: Option<String>,
     room: Option<String>,
 }
@@ -206,7 +207,7 @@ pub async fn create_session(
     let mut errors = Vec::new();
     let starts_at = accept(&mut errors, "starts_at", parse_time(&body.starts_at));
     let ends_at = accept(&mut errors, "ends_at", parse_time(&body.ends_at));
-    let capacity = accept(&mut errors, "capacity", parse_capacity(body.capacity));
+    let capacity = accept(&mut errors, "capacity", parse_capacity(body.capacity.0));
     let instructor = accept(
         &mut errors,
         "instructor",
@@ -255,7 +256,7 @@ pub struct UpdateSessionRequest {
     #[serde(default, deserialize_with = "super::fields::present")]
     ends_at: Option<String>,
     #[serde(default, deserialize_with = "super::fields::present")]
-    capacity: Option<i32>,
+    capacity: Option<Whole>,
     #[serde(default, deserialize_with = "super::fields::nullable")]
     instructor: Option<Option<String>>,
     #[serde(default, deserialize_with = "super::fields::nullable")]
@@ -283,7 +284,7 @@ pub async fn update_session(
             .and_then(|t| accept(&mut errors, "ends_at", parse_time(t))),
         capacity: body
             .capacity
-            .and_then(|c| accept(&mut errors, "capacity", parse_capacity(c))),
+            .and_then(|c| accept(&mut errors, "capacity", parse_capacity(c.0))),
         // Absent: leave alone; null or empty: clear; text: set.
         instructor: body
             .instructor

@@ -1,5 +1,6 @@
 //! The course catalogue: everyone reads it, admins manage it.
 
+use crate::handlers::fields::Whole;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -107,7 +108,7 @@ pub struct CreateCourseRequest {
     description_en: String,
     category: String,
     level: String,
-    duration_minutes: i32,
+    duration_minutes: Whole,
 }
 
 /// `POST /courses`
@@ -134,7 +135,7 @@ pub async fn create_course(
     let duration_minutes = accept(
         &mut errors,
         "duration_minutes",
-        parse_duration_minutes(body.duration_minutes),
+        parse_duration_minutes(body.duration_minutes.0),
     );
     let (
         Some(title_th),
@@ -193,7 +194,7 @@ pub struct UpdateCourseRequest {
     #[serde(default, deserialize_with = "super::fields::present")]
     level: Option<String>,
     #[serde(default, deserialize_with = "super::fields::present")]
-    duration_minutes: Option<i32>,
+    duration_minutes: Option<Whole>,
 }
 
 /// `PATCH /courses/{id}`
@@ -225,7 +226,7 @@ pub async fn update_course(
             .and_then(|l| accept(&mut errors, "level", parse_level(&l))),
         duration_minutes: body
             .duration_minutes
-            .and_then(|m| accept(&mut errors, "duration_minutes", parse_duration_minutes(m))),
+            .and_then(|m| accept(&mut errors, "duration_minutes", parse_duration_minutes(m.0))),
         updated_at: None,
     };
     if !errors.is_empty() {

@@ -41,6 +41,43 @@ pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     T::deserialize(d).map(Some)
 }
 
+/// A whole number as JSON may write it: `12` or `12.0` (JSON Schema's `integer` takes
+/// both), but not `12.5` and nothing beyond `i32`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Whole(pub i32);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Whole;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Whole, E> {
+                i32::try_from(v)
+                    .map(Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Whole, E> {
+                i32::try_from(v)
+                    .map(Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Whole, E> {
+                let whole =
+                    v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX);
+                if whole {
+                    Ok(Whole(v as i32))
+                } else {
+                    Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// Largest search radius, in kilometres.
 pub const MAX_RADIUS_KM: f64 = 100.0;
 /// Radius used when a location is given without one.
@@ -111,6 +148,18 @@ pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let read = |json: &str| serde_json::from_str::<Whole>(json).ok();
+        assert_eq!(read("243"), Some(Whole(243)));
+        assert_eq!(read("243.0"), Some(Whole(243)));
+        assert_eq!(read("-5"), Some(Whole(-5)));
+        assert_eq!(read("243.5"), None);
+        assert_eq!(read("1e20"), None);
+        assert_eq!(read("3000000000"), None);
+        assert_eq!(read("\"243\""), None);
+    }
 
     #[test]
     fn timestamps_need_an_offset_and_become_utc() {

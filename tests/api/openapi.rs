@@ -115,3 +115,66 @@ async fn the_served_spec_is_the_file_and_the_docs_page_works_offline() {
         );
     }
 }
+
+/// A `pattern` of the spec, as a regular expression (JSON Schema patterns are not
+/// anchored; ours anchor themselves where they mean the whole value).
+fn spec_pattern(schema: &str, property: &str) -> regex::Regex {
+    let spec: Yaml = serde_yaml_ng::from_str(SPEC).expect("spec");
+    let pattern = spec["components"]["schemas"][schema]["properties"][property]["pattern"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{schema}.{property} has no pattern"));
+    regex::Regex::new(pattern).expect("a valid pattern")
+}
+
+mod the_spec_states_what_the_server_enforces {
+    use ocod::domain::{DisplayName, Phone};
+    use ocod::handlers::fields::{optional_text, required_text};
+    use proptest::prelude::*;
+
+    use std::sync::LazyLock;
+
+    use super::spec_pattern;
+
+    static PHONE: LazyLock<regex::Regex> =
+        LazyLock::new(|| spec_pattern("RegisterRequest", "phone"));
+    static TEXT: LazyLock<regex::Regex> =
+        LazyLock::new(|| spec_pattern("CreateCourseRequest", "title_th"));
+    static OPTIONAL: LazyLock<regex::Regex> =
+        LazyLock::new(|| spec_pattern("CreateSessionRequest", "room"));
+    static NAME: LazyLock<regex::Regex> =
+        LazyLock::new(|| spec_pattern("RegisterRequest", "display_name"));
+
+    proptest! {
+        // Both ways: what the pattern allows is accepted (Schemathesis'
+        // positive_data_acceptance), and what it refuses is refused (negative_data_rejection).
+        #[test]
+        fn phone_numbers(raw in "[0-9๐๖๘+ .()a-]{0,18}", prefix in "(|0|66|\\+66|\\+66 0|0 )", rest in "[0-9 -]{0,14}") {
+            let pattern = &*PHONE;
+            for candidate in [raw.clone(), format!("{prefix}{rest}")] {
+                prop_assert_eq!(
+                    pattern.is_match(&candidate),
+                    Phone::parse(&candidate).is_ok(),
+                    "{:?}", candidate
+                );
+            }
+        }
+
+        #[test]
+        fn required_texts(raw in "[ a\\nก\\t\\u{0}\\u{7}\\u{85}\\u{a0}]{0,12}") {
+            let pattern = &*TEXT;
+            prop_assert_eq!(pattern.is_match(&raw), required_text(&raw, 200).is_ok(), "{:?}", raw);
+        }
+
+        #[test]
+        fn optional_texts(raw in "[ a\\nก\\t\\u{0}\\u{7}\\u{85}\\u{a0}]{0,12}") {
+            let pattern = &*OPTIONAL;
+            prop_assert_eq!(pattern.is_match(&raw), optional_text(Some(&raw), 100).is_ok(), "{:?}", raw);
+        }
+
+        #[test]
+        fn names(raw in "[ a\\nก\\t\\u{0}\\u{7}\\u{85}\\u{a0}]{0,12}") {
+            let pattern = &*NAME;
+            prop_assert_eq!(pattern.is_match(&raw), DisplayName::parse(&raw).is_ok(), "{:?}", raw);
+        }
+    }
+}
