@@ -302,7 +302,7 @@ pub async fn idempotent(
     let stored = String::from_utf8(bytes.to_vec()).ok();
     if let Some(text) = stored {
         let (owner, key, fingerprint) = (owner, retry.key, retry.fingerprint);
-        let kept = web::block(move || -> anyhow::Result<()> {
+        let kept = web::block(move || -> anyhow::Result<bool> {
             Ok(idempotency::complete(
                 &mut *pool.get()?,
                 &owner,
@@ -313,7 +313,7 @@ pub async fn idempotent(
             )?)
         })
         .await;
-        if !matches!(kept, Ok(Ok(()))) {
+        if !matches!(kept, Ok(Ok(_))) {
             tracing::warn!("an answer could not be kept for its idempotency key");
         }
     }

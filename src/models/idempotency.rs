@@ -117,18 +117,8 @@ pub fn store(
     status: u16,
     body: &str,
 ) -> QueryResult<()> {
-    let completed = diesel::update(
-        idempotency_keys::table
-            .find((owner, key))
-            .filter(idempotency_keys::status_code.eq(IN_PROGRESS))
-            .filter(idempotency_keys::request_hash.eq(request_hash)),
-    )
-    .set((
-        idempotency_keys::status_code.eq(i32::from(status)),
-        idempotency_keys::body.eq(body),
-    ))
-    .execute(conn)?;
-    if completed == 0 {
+    let completed = complete(conn, owner, key, request_hash, status, body)?;
+    if !completed {
         diesel::insert_into(idempotency_keys::table)
             .values((
                 idempotency_keys::owner.eq(owner),
@@ -143,7 +133,8 @@ pub fn store(
     Ok(())
 }
 
-/// Keeps the answer unless one is stored already (by the request's own transaction).
+/// Keeps the answer in the key's reservation, unless an answer is stored already (by the
+/// request's own transaction); returns whether it did.
 pub fn complete(
     conn: &mut DbConn,
     owner: &str,
@@ -151,8 +142,8 @@ pub fn complete(
     request_hash: &str,
     status: u16,
     body: &str,
-) -> QueryResult<()> {
-    diesel::update(
+) -> QueryResult<bool> {
+    let completed = diesel::update(
         idempotency_keys::table
             .find((owner, key))
             .filter(idempotency_keys::status_code.eq(IN_PROGRESS))
@@ -163,7 +154,7 @@ pub fn complete(
         idempotency_keys::body.eq(body),
     ))
     .execute(conn)?;
-    Ok(())
+    Ok(completed == 1)
 }
 
 /// Gives a reservation back: the request could not be answered for good, and a retry

@@ -304,7 +304,6 @@ async fn broadcasts_are_validated() {
 
 #[tokio::test]
 async fn a_broadcast_held_by_quiet_hours_is_still_sending_with_the_people_waiting_and_until_when() {
-    use chrono::Timelike;
     let rig = spawn_push_app(&[]).await;
     let app = &rig.app;
     let admin = app.user_with_role("admin").await;
@@ -312,17 +311,7 @@ async fn a_broadcast_held_by_quiet_hours_is_still_sending_with_the_people_waitin
     rig.device(&awake, "awake-phone").await;
     let asleep = app.resident().await;
     rig.device(&asleep, "asleep-phone").await;
-    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
-    let at = |h: i64| {
-        let t = bangkok + chrono::Duration::hours(h);
-        format!("{:02}:{:02}", t.hour(), t.minute())
-    };
-    app.patch_json(
-        "/api/v1/me",
-        &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
-        Some(&asleep.access),
-    )
-    .await;
+    app.quiet_until(&asleep, 2).await;
     let created: Value = app
         .post_json(
             "/api/v1/admin/broadcasts",

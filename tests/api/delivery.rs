@@ -226,7 +226,6 @@ async fn overloaded_fcm_is_retried_after_its_retry_after() {
 
 #[tokio::test]
 async fn quiet_hours_hold_back_pushes_until_they_end() {
-    use chrono::Timelike;
     let rig = spawn_push_app(&[]).await;
     let net = rig.app.network().await;
     let session = rig
@@ -236,21 +235,7 @@ async fn quiet_hours_hold_back_pushes_until_they_end() {
     let seated = rig.app.resident().await;
     let waiting = rig.app.resident().await;
     rig.device(&waiting, "night-phone").await;
-    // Quiet from an hour ago until two hours from now, Bangkok time.
-    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
-    let at = |h: i64| {
-        let t = bangkok + chrono::Duration::hours(h);
-        format!("{:02}:{:02}", t.hour(), t.minute())
-    };
-    let res = rig
-        .app
-        .patch_json(
-            "/api/v1/me",
-            &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
-            Some(&waiting.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
+    rig.app.quiet_until(&waiting, 2).await;
     rig.app.give_up_seat_to(&session, &seated, &waiting).await;
 
     let step = rig.step().await;
@@ -413,7 +398,6 @@ async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
 
 #[tokio::test]
 async fn a_push_that_quiet_hours_would_hold_past_the_session_start_is_dropped() {
-    use chrono::Timelike;
     let rig = spawn_push_app(&[]).await;
     let net = rig.app.network().await;
     // The session starts in 30 minutes; quiet hours last two more hours.
@@ -429,18 +413,7 @@ async fn a_push_that_quiet_hours_would_hold_past_the_session_start_is_dropped() 
     let seated = rig.app.resident().await;
     let waiting = rig.app.resident().await;
     rig.device(&waiting, "late-phone").await;
-    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
-    let at = |h: i64| {
-        let t = bangkok + chrono::Duration::hours(h);
-        format!("{:02}:{:02}", t.hour(), t.minute())
-    };
-    rig.app
-        .patch_json(
-            "/api/v1/me",
-            &json!({ "quiet_hours": { "start": at(-1), "end": at(2) } }),
-            Some(&waiting.access),
-        )
-        .await;
+    rig.app.quiet_until(&waiting, 2).await;
     rig.app.give_up_seat_to(&session, &seated, &waiting).await;
 
     let step = rig.step().await;
@@ -454,25 +427,6 @@ async fn a_push_that_quiet_hours_would_hold_past_the_session_start_is_dropped() 
         Some("dropped")
     );
     assert_eq!(rig.fake.state.received_count(), 0);
-}
-
-/// Quiet from an hour ago until `hours` from now, Bangkok time, for `who`.
-async fn quiet_for(rig: &PushRig, who: &crate::helpers::SignedIn, hours: i64) {
-    use chrono::Timelike;
-    let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
-    let at = |h: i64| {
-        let t = bangkok + chrono::Duration::hours(h);
-        format!("{:02}:{:02}", t.hour(), t.minute())
-    };
-    let res = rig
-        .app
-        .patch_json(
-            "/api/v1/me",
-            &json!({ "quiet_hours": { "start": at(-1), "end": at(hours) } }),
-            Some(&who.access),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -501,7 +455,7 @@ async fn a_cancellation_that_quiet_hours_would_hold_too_close_to_the_start_goes_
     .await;
     let resident = rig.app.resident().await;
     rig.device(&resident, "sleeping-phone").await;
-    quiet_for(&rig, &resident, 2).await;
+    rig.app.quiet_until(&resident, 2).await;
     for session in [&soon, &later] {
         assert_eq!(
             rig.app.enroll(session, &resident.access).await.status(),

@@ -240,6 +240,24 @@ impl TestApp {
         .await
     }
 
+    /// Quiet hours for `who` from an hour ago until `hours` from now (Bangkok time).
+    pub async fn quiet_until(&self, who: &SignedIn, hours: i64) {
+        use chrono::Timelike;
+        let bangkok = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Bangkok);
+        let at = |h: i64| {
+            let t = bangkok + chrono::Duration::hours(h);
+            format!("{:02}:{:02}", t.hour(), t.minute())
+        };
+        let res = self
+            .patch_json(
+                "/api/v1/me",
+                &json!({ "quiet_hours": { "start": at(-1), "end": at(hours) } }),
+                Some(&who.access),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+
     /// Registers a resident with a fresh phone number and returns their session.
     pub async fn resident(&self) -> SignedIn {
         let phone = unique_phone();
