@@ -5,7 +5,11 @@
 //! errors are the API's, shown in the page's language beside the field they concern.
 
 mod assets;
+mod new_session;
+mod roster_actions;
+mod schedule;
 pub mod session;
+mod session_changes;
 mod session_page;
 mod sign_in;
 mod today;
@@ -116,8 +120,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(sign_in::sign_out))
             .route("/language", get_or_head().to(sign_in::switch_language))
             .route("/today", get_or_head().to(today::today))
-            .route("/sessions/new", get_or_head().to(today::new_session_form))
-            .route("/sessions/new", web::post().to(today::create_session))
+            .route(
+                "/sessions/new",
+                get_or_head().to(new_session::new_session_form),
+            )
+            .route("/sessions/new", web::post().to(new_session::create_session))
             .route(
                 "/sessions/{id}",
                 get_or_head().to(session_page::session_page),
@@ -128,39 +135,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 "/sessions/{id}/walk-in",
-                web::post().to(session_page::walk_in),
+                web::post().to(roster_actions::walk_in),
             )
             .route(
                 "/sessions/{id}/edit",
-                get_or_head().to(session_page::edit_form),
+                get_or_head().to(session_changes::edit_form),
             )
             .route(
                 "/sessions/{id}/edit",
-                web::post().to(session_page::edit_session),
+                web::post().to(session_changes::edit_session),
             )
             .route(
                 "/sessions/{id}/cancel",
-                get_or_head().to(session_page::cancel_form),
+                get_or_head().to(session_changes::cancel_form),
             )
             .route(
                 "/sessions/{id}/cancel",
-                web::post().to(session_page::cancel_session),
+                web::post().to(session_changes::cancel_session),
             )
             .route(
                 "/sessions/{id}/message",
-                web::post().to(session_page::message_session),
+                web::post().to(session_changes::message_session),
             )
             .route(
                 "/enrollments/{id}/attendance",
-                web::post().to(session_page::mark_attendance),
+                web::post().to(roster_actions::mark_attendance),
             )
             .route(
                 "/enrollments/{id}/release",
-                get_or_head().to(session_page::release_form),
+                get_or_head().to(roster_actions::release_form),
             )
             .route(
                 "/enrollments/{id}/release",
-                web::post().to(session_page::release_seat),
+                web::post().to(roster_actions::release_seat),
             )
             .route("/static/{file}", get_or_head().to(assets::asset))
             .default_service(web::to(not_found)),

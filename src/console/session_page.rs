@@ -7,28 +7,19 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use crate::config::Settings;
 use crate::db::{self, DbPool};
-use crate::domain::{
-    CourseSessionId, DisplayName, EnrollmentId, EnrollmentStatus, Locale, Phone, SessionStatus,
-};
-use crate::error::{ApiError, FieldError};
-use crate::handlers::fields::{accept, required_text};
+use crate::domain::{CourseSessionId, EnrollmentStatus, Locale, Phone, SessionStatus};
+use crate::error::ApiError;
 use crate::handlers::roster::{self, RosterLine};
 use crate::handlers::with_db;
 use crate::i18n::Code;
-use crate::models::course_sessions::{CourseSession, SessionChange};
-use crate::models::{centers, courses, enrollments};
-use crate::ops::broadcasts::{AudienceInput, NewBroadcast};
-use crate::ops::enrollments::{EnrollOutcome, Retry, WalkIn};
-use crate::ops::{self};
-use crate::push::notify::PushPolicy;
+use crate::models::course_sessions::CourseSession;
+use crate::models::{centers, courses};
 
-use super::session::{ConsoleForm, Posted, Staff};
-use super::today::{course_title, ScheduleForm, SCHEDULE_FIELDS};
-use super::view::{html, schedule_fields, see_other, FormErrors, InputField, Shell};
+use super::session::{ConsoleForm, Staff};
+use super::today::course_title;
+use super::view::{here, html, see_other, FormErrors, Shell};
 use super::words::{self, bangkok, Words};
 use super::{ConsoleError, PageResult};
 
@@ -48,7 +39,7 @@ pub fn notice(w: &'static Words, done: Option<&str>) -> Option<&'static str> {
 }
 
 /// A phone as people in Thailand write it: `081-234-5678`.
-fn local_phone(e164: &str) -> String {
+pub(super) fn local_phone(e164: &str) -> String {
     match e164.strip_prefix("+66") {
         Some(rest) if rest.len() == 9 => format!("0{}-{}-{}", &rest[..2], &rest[2..5], &rest[5..]),
         Some(rest) if rest.len() == 8 => format!("0{}-{}-{}", &rest[..1], &rest[1..4], &rest[4..]),
@@ -58,7 +49,7 @@ fn local_phone(e164: &str) -> String {
 
 /// Whether a roster line matches what was typed into the search: part of the name, or
 /// part of the phone however it is written (`081 234`, `+6681…`).
-fn matches(line: &RosterLine, query: &str) -> bool {
+pub(super) fn matches(line: &RosterLine, query: &str) -> bool {
     let query = query.trim();
     if query.is_empty() {
         return true;
@@ -105,7 +96,7 @@ pub struct PersonRow {
     pub can_release: bool,
 }
 
-fn person_row(locale: Locale, line: &RosterLine) -> PersonRow {
+pub(super) fn person_row(locale: Locale, line: &RosterLine) -> PersonRow {
     let status = line.status;
     PersonRow {
         anchor: format!("e-{}", line.id),
@@ -139,7 +130,7 @@ fn person_row(locale: Locale, line: &RosterLine) -> PersonRow {
 }
 
 /// How many people a change to the session tells: everyone with a seat or waiting.
-fn people_to_tell(lines: &[RosterLine]) -> usize {
+pub(super) fn people_to_tell(lines: &[RosterLine]) -> usize {
     lines
         .iter()
         .filter(|l| {
@@ -166,13 +157,17 @@ pub struct SessionFacts {
     pub scheduled: bool,
 }
 
-struct Loaded {
-    session: CourseSession,
-    facts: SessionFacts,
-    lines: Vec<RosterLine>,
+pub(super) struct Loaded {
+    pub(super) session: CourseSession,
+    pub(super) facts: SessionFacts,
+    pub(super) lines: Vec<RosterLine>,
 }
 
-async fn load(staff: &Staff, pool: &web::Data<DbPool>, id: String) -> Result<Loaded, ConsoleError> {
+pub(super) async fn load(
+    staff: &Staff,
+    pool: &web::Data<DbPool>,
+    id: String,
+) -> Result<Loaded, ConsoleError> {
     let locale = staff.locale;
     let actor = staff.actor();
     let (session, lines, course, center) = with_db(pool, move |conn| {
@@ -211,29 +206,22 @@ async fn load(staff: &Staff, pool: &web::Data<DbPool>, id: String) -> Result<Loa
     })
 }
 
-fn here(req: &HttpRequest) -> String {
-    match req.query_string() {
-        "" => req.path().to_string(),
-        q => format!("{}?{q}", req.path()),
-    }
-}
-
 /// A fresh key for a form that must not take effect twice (a double tap on "Enroll").
-fn once_key() -> String {
+pub(super) fn once_key() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
 #[derive(Default)]
-struct Typed {
-    phone: String,
-    name: String,
-    title: String,
-    body: String,
+pub(super) struct Typed {
+    pub(super) phone: String,
+    pub(super) name: String,
+    pub(super) title: String,
+    pub(super) body: String,
 }
 
 #[derive(Template)]
 #[template(path = "console/session.html")]
-struct SessionPage {
+pub(super) struct SessionPage {
     shell: Shell,
     s: SessionFacts,
     people: Vec<PersonRow>,
@@ -251,7 +239,7 @@ struct SessionPage {
 /// Where a walk-in stands: the phone to look up, then either the account it found or a
 /// name for a new one.
 #[derive(Default)]
-struct WalkInStep {
+pub(super) struct WalkInStep {
     /// The phone as stored (E.164), once looked up.
     phone: Option<String>,
     /// The account's name, when the phone has one.
@@ -262,20 +250,20 @@ struct WalkInStep {
 
 #[derive(Debug, Deserialize)]
 pub struct SessionQuery {
-    q: Option<String>,
-    done: Option<String>,
-    refused: Option<String>,
+    pub(super) q: Option<String>,
+    pub(super) done: Option<String>,
+    pub(super) refused: Option<String>,
     /// A walk-in's phone to look up.
-    phone: Option<String>,
+    pub(super) phone: Option<String>,
 }
 
-struct Extra {
-    typed: Typed,
-    walk_in_errors: FormErrors,
-    message_errors: FormErrors,
+pub(super) struct Extra {
+    pub(super) typed: Typed,
+    pub(super) walk_in_errors: FormErrors,
+    pub(super) message_errors: FormErrors,
 }
 
-async fn render_session(
+pub(super) async fn render_session(
     req: &HttpRequest,
     staff: Staff,
     pool: &web::Data<DbPool>,
@@ -385,137 +373,12 @@ pub async fn roster_csv(
         .body(csv))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct WalkInForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    once: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    name: String,
-}
-
-impl ConsoleForm for WalkInForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-/// `POST /console/sessions/{id}/walk-in`: the API's walk-in enrollment. The form's
-/// one-time key makes a double tap one enrollment.
-pub async fn walk_in(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    policy: web::Data<PushPolicy>,
-    settings: web::Data<Settings>,
-    path: web::Path<String>,
-    posted: Posted<WalkInForm>,
-) -> PageResult {
-    let Posted { staff, form } = posted;
-    let locale = staff.locale;
-    let id = path.into_inner();
-    let mut errors = Vec::new();
-    let phone = accept(&mut errors, "phone", Phone::parse(&form.phone));
-    let name = if form.name.trim().is_empty() {
-        // A known phone needs no name; a new one is refused by the operation.
-        None
-    } else {
-        accept(&mut errors, "name", DisplayName::parse(&form.name))
-    };
-    let typed = Typed {
-        phone: form.phone.clone(),
-        name: form.name.clone(),
-        ..Typed::default()
-    };
-    let refused = |errors: FormErrors, typed: Typed| Extra {
-        typed,
-        walk_in_errors: errors,
-        message_errors: FormErrors::default(),
-    };
-    let no_query = SessionQuery {
-        q: None,
-        done: None,
-        refused: None,
-        phone: None,
-    };
-    let Some(phone) = phone.filter(|_| errors.is_empty()) else {
-        let mut shown = FormErrors::default();
-        shown.add_all(locale, &errors, &[]);
-        return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await;
-    };
-    let retry = (!form.once.is_empty() && form.once.len() <= 64).then(|| Retry {
-        key: format!("console:{}", form.once),
-        fingerprint: format!(
-            "{:x}",
-            Sha256::digest(format!(
-                "walk-in {id}\n{}\n{}",
-                phone.as_str(),
-                form.name.trim()
-            ))
-        ),
-    });
-    let actor = staff.actor();
-    let limits = settings.limits;
-    let session_id = CourseSessionId::from_raw(id.clone());
-    let outcome = with_db(&pool, move |conn| {
-        let who = match name {
-            Some(display_name) => WalkIn::Phone {
-                phone,
-                display_name,
-            },
-            None => match crate::models::users::find_by_login(conn, phone.as_str())? {
-                Some(user) => WalkIn::Account(user.id),
-                None => return Err(ApiError::field("name", Code::Required)),
-            },
-        };
-        ops::enrollments::enroll_walk_in(
-            conn,
-            &policy,
-            &limits,
-            &actor,
-            &session_id,
-            who,
-            retry.as_ref(),
-            |enrolled| Ok(enrolled.enrollment.status.as_str().to_string()),
-        )
-    })
-    .await;
-    match outcome {
-        Ok(EnrollOutcome::Enrolled { body, .. } | EnrollOutcome::Replayed { body, .. }) => {
-            let done = if body == EnrollmentStatus::Waitlisted.as_str() {
-                "waitlisted"
-            } else {
-                "walk_in"
-            };
-            Ok(see_other(format!("/console/sessions/{id}?done={done}")))
-        }
-        Err(e) => {
-            let shown =
-                FormErrors::from_api(locale, e, &[("user_id", "phone"), ("display_name", "name")])?;
-            render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct AttendanceForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    q: String,
-}
-
-impl ConsoleForm for AttendanceForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-fn back_to_roster(session_id: &str, q: &str, outcome: (&str, &str), anchor: &str) -> HttpResponse {
+pub(super) fn back_to_roster(
+    session_id: &str,
+    q: &str,
+    outcome: (&str, &str),
+    anchor: &str,
+) -> HttpResponse {
     let mut query = form_urlencoded::Serializer::new(String::new());
     if !q.trim().is_empty() {
         query.append_pair("q", q.trim());
@@ -528,48 +391,9 @@ fn back_to_roster(session_id: &str, q: &str, outcome: (&str, &str), anchor: &str
 }
 
 /// `POST /console/enrollments/{id}/attendance`: one tap, attended or no-show (the API's
-/// `PATCH /enrollments/{id}`). A refusal is shown above the roster; nothing changes.
-pub async fn mark_attendance(
-    pool: web::Data<DbPool>,
-    path: web::Path<String>,
-    posted: Posted<AttendanceForm>,
-) -> PageResult {
-    let Posted { staff, form } = posted;
-    let locale = staff.locale;
-    let enrollment_id = EnrollmentId::from_raw(path.into_inner());
-    let status = match form.status.as_str() {
-        "attended" => EnrollmentStatus::Attended,
-        "no_show" => EnrollmentStatus::NoShow,
-        _ => return Err(ConsoleError::BadForm(locale)),
-    };
-    let actor = staff.actor();
-    let id = enrollment_id.clone();
-    let outcome = with_db(&pool, move |conn| {
-        let session_id = enrollments::find(conn, &id)?
-            .ok_or(ApiError::NotFound)?
-            .session_id;
-        Ok((
-            session_id,
-            ops::enrollments::mark_attendance(conn, &actor, &id, status),
-        ))
-    })
-    .await
-    .map_err(|e| ConsoleError::from_api(locale, e))?;
-    let anchor = format!("e-{enrollment_id}");
-    Ok(match outcome {
-        (session_id, Ok(_)) => {
-            back_to_roster(&session_id, &form.q, ("done", "attendance"), &anchor)
-        }
-        (session_id, Err(e)) => {
-            let code = refusal_code(locale, e)?;
-            back_to_roster(&session_id, &form.q, ("refused", code.as_str()), &anchor)
-        }
-    })
-}
-
 /// The code of a refusal shown on the page it came from; not found, forbidden and
 /// failures become the error page.
-fn refusal_code(locale: Locale, error: ApiError) -> Result<Code, ConsoleError> {
+pub(super) fn refusal_code(locale: Locale, error: ApiError) -> Result<Code, ConsoleError> {
     match error {
         ApiError::Validation(fields) => Ok(fields.first().map_or(Code::InvalidValue, |f| f.code)),
         ApiError::Conflict(code)
@@ -583,53 +407,16 @@ fn refusal_code(locale: Locale, error: ApiError) -> Result<Code, ConsoleError> {
 /// A question before an action that tells people: what will happen and to how many.
 #[derive(Template)]
 #[template(path = "console/confirm.html")]
-struct ConfirmPage {
-    shell: Shell,
-    s: SessionFacts,
-    question: String,
-    detail: String,
-    action: String,
-    hidden: Vec<(&'static str, String)>,
-    button: &'static str,
-    back: String,
-    error: Option<String>,
-}
-
-/// `GET /console/enrollments/{id}/release`: "Give up this person's seat?"
-pub async fn release_form(
-    req: HttpRequest,
-    staff: Staff,
-    pool: web::Data<DbPool>,
-    path: web::Path<String>,
-) -> PageResult {
-    let locale = staff.locale;
-    let w = words::words(locale);
-    let id = EnrollmentId::from_raw(path.into_inner());
-    let lookup = id.clone();
-    let session_id = with_db(&pool, move |conn| {
-        Ok(enrollments::find(conn, &lookup)?.map(|e| e.session_id))
-    })
-    .await
-    .map_err(|e| ConsoleError::from_api(locale, e))?
-    .ok_or(ConsoleError::NotFound(locale))?;
-    let loaded = load(&staff, &pool, session_id.to_string()).await?;
-    let line = loaded
-        .lines
-        .iter()
-        .find(|l| l.id == id)
-        .ok_or(ConsoleError::NotFound(locale))?;
-    let page = ConfirmPage {
-        shell: Shell::new(&staff, w.give_up_seat, here(&req), "today"),
-        question: format!("{}: {}", w.give_up_seat, line.user.display_name),
-        detail: w.give_up_seat_confirm.to_string(),
-        action: format!("/console/enrollments/{id}/release"),
-        hidden: Vec::new(),
-        button: w.give_up_seat,
-        back: format!("{}#e-{id}", loaded.facts.href),
-        s: loaded.facts,
-        error: None,
-    };
-    Ok(html(StatusCode::OK, page.render()))
+pub(super) struct ConfirmPage {
+    pub(super) shell: Shell,
+    pub(super) s: SessionFacts,
+    pub(super) question: String,
+    pub(super) detail: String,
+    pub(super) action: String,
+    pub(super) hidden: Vec<(&'static str, String)>,
+    pub(super) button: &'static str,
+    pub(super) back: String,
+    pub(super) error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -644,350 +431,10 @@ impl ConsoleForm for PlainForm {
     }
 }
 
-/// `POST /console/enrollments/{id}/release`: the API's `DELETE /enrollments/{id}`; the
-/// waitlist moves up and the person is told. Given up already (a second tap) is not an
-/// error: the roster shows it.
-pub async fn release_seat(
-    pool: web::Data<DbPool>,
-    policy: web::Data<PushPolicy>,
-    path: web::Path<String>,
-    posted: Posted<PlainForm>,
-) -> PageResult {
-    let locale = posted.staff.locale;
-    let actor = posted.staff.actor();
-    let id = EnrollmentId::from_raw(path.into_inner());
-    let lookup = id.clone();
-    let (session_id, outcome) = with_db(&pool, move |conn| {
-        let enrollment = enrollments::find(conn, &lookup)?.ok_or(ApiError::NotFound)?;
-        let session_id = enrollment.session_id.clone();
-        ops::course_sessions::find_managed(conn, &actor, &session_id)?;
-        let outcome = if enrollment.status == EnrollmentStatus::Cancelled {
-            Ok(enrollment)
-        } else {
-            ops::enrollments::release_for(conn, &policy, &actor, &lookup)
-        };
-        Ok((session_id, outcome))
-    })
-    .await
-    .map_err(|e| ConsoleError::from_api(locale, e))?;
-    let anchor = format!("e-{id}");
-    Ok(match outcome {
-        Ok(_) => back_to_roster(&session_id, "", ("done", "released"), "roster"),
-        Err(e) => back_to_roster(
-            &session_id,
-            "",
-            ("refused", refusal_code(locale, e)?.as_str()),
-            &anchor,
-        ),
-    })
-}
-
-/// `GET /console/sessions/{id}/cancel`: "Cancel this session? N people will be told"
-pub async fn cancel_form(
-    req: HttpRequest,
-    staff: Staff,
-    pool: web::Data<DbPool>,
-    path: web::Path<String>,
-) -> PageResult {
-    let w = words::words(staff.locale);
-    let loaded = load(&staff, &pool, path.into_inner()).await?;
-    if !loaded.facts.scheduled {
-        return Err(ConsoleError::NotFound(staff.locale));
-    }
-    let page = ConfirmPage {
-        shell: Shell::new(&staff, w.cancel_session, here(&req), "today"),
-        question: w.cancel_session_confirm.to_string(),
-        detail: words::people_told(staff.locale, people_to_tell(&loaded.lines)),
-        action: format!("{}/cancel", loaded.facts.href),
-        hidden: Vec::new(),
-        button: w.cancel_session,
-        back: loaded.facts.href.clone(),
-        s: loaded.facts,
-        error: None,
-    };
-    Ok(html(StatusCode::OK, page.render()))
-}
-
-/// `POST /console/sessions/{id}/cancel`: the API's `POST /sessions/{id}/cancel`.
-pub async fn cancel_session(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    path: web::Path<String>,
-    posted: Posted<PlainForm>,
-) -> PageResult {
-    let staff = posted.staff;
-    let locale = staff.locale;
-    let actor = staff.actor();
-    let id = CourseSessionId::from_raw(path.into_inner());
-    let target = id.clone();
-    let cancelled = with_db(&pool, move |conn| {
-        ops::course_sessions::cancel(conn, &actor, &target)
-    })
-    .await;
-    match cancelled {
-        Ok(_) => Ok(see_other(format!("/console/sessions/{id}?done=cancelled"))),
-        Err(e) => {
-            let code = refusal_code(locale, e)?;
-            let query = SessionQuery {
-                q: None,
-                done: None,
-                refused: Some(code.as_str().to_string()),
-                phone: None,
-            };
-            let extra = Extra {
-                typed: Typed::default(),
-                walk_in_errors: FormErrors::default(),
-                message_errors: FormErrors::default(),
-            };
-            render_session(&req, staff, &pool, id.to_string(), &query, extra).await
-        }
-    }
-}
-
-/// A session's schedule as its edit form holds it.
-#[derive(Debug, Default, Deserialize)]
-pub struct EditForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(flatten)]
-    schedule: ScheduleForm,
-    /// Set by the confirmation page: the person has read how many will be told.
-    #[serde(default)]
-    confirmed: String,
-}
-
-impl ConsoleForm for EditForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-#[derive(Template)]
-#[template(path = "console/edit_session.html")]
-struct EditPage {
-    shell: Shell,
-    s: SessionFacts,
-    fields: Vec<InputField>,
-    errors: FormErrors,
-}
-
-fn edit_page(
-    req: &HttpRequest,
-    staff: &Staff,
-    loaded: Loaded,
-    form: EditForm,
-    errors: FormErrors,
-) -> HttpResponse {
-    let w = words::words(staff.locale);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = EditPage {
-        shell: Shell::new(staff, w.change_session, here(req), "today"),
-        s: loaded.facts,
-        fields: schedule_fields(w, |name| form.schedule.value(name), &errors),
-        errors,
-    };
-    html(status, page.render())
-}
-
-/// `GET /console/sessions/{id}/edit`
-pub async fn edit_form(
-    req: HttpRequest,
-    staff: Staff,
-    pool: web::Data<DbPool>,
-    path: web::Path<String>,
-) -> PageResult {
-    let loaded = load(&staff, &pool, path.into_inner()).await?;
-    if !loaded.facts.scheduled {
-        return Err(ConsoleError::NotFound(staff.locale));
-    }
-    let (starts, ends) = (
-        bangkok(loaded.session.starts_at),
-        bangkok(loaded.session.ends_at),
-    );
-    let form = EditForm {
-        schedule: ScheduleForm {
-            date: starts.format("%Y-%m-%d").to_string(),
-            starts: starts.format("%H:%M").to_string(),
-            ends: ends.format("%H:%M").to_string(),
-            capacity: loaded.session.capacity.to_string(),
-            room: loaded.session.room.clone().unwrap_or_default(),
-            instructor: loaded.session.instructor.clone().unwrap_or_default(),
-        },
-        ..EditForm::default()
-    };
-    Ok(edit_page(&req, &staff, loaded, form, FormErrors::default()))
-}
-
-/// `POST /console/sessions/{id}/edit`: first says how many people the change tells, then
-/// (confirmed) makes it with the API's `PATCH /sessions/{id}`.
-pub async fn edit_session(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    policy: web::Data<PushPolicy>,
-    path: web::Path<String>,
-    posted: Posted<EditForm>,
-) -> PageResult {
-    let Posted { staff, form } = posted;
-    let locale = staff.locale;
-    let w = words::words(locale);
-    let loaded = load(&staff, &pool, path.into_inner()).await?;
-    let mut errors: Vec<FieldError> = Vec::new();
-    let session = &loaded.session;
-    let mut change = SessionChange::default();
-    if let Some(schedule) = form.schedule.parse(&mut errors) {
-        if schedule.starts_at != session.starts_at || schedule.ends_at != session.ends_at {
-            ops::course_sessions::check_times(schedule.starts_at, schedule.ends_at, &mut errors);
-            change.starts_at = Some(schedule.starts_at);
-            change.ends_at = Some(schedule.ends_at);
-        }
-        if schedule.capacity != session.capacity {
-            change.capacity = Some(schedule.capacity);
-        }
-        if schedule.room != session.room {
-            change.room = Some(schedule.room);
-        }
-        if schedule.instructor != session.instructor {
-            change.instructor = Some(schedule.instructor);
-        }
-    }
-    if !errors.is_empty() {
-        let mut shown = FormErrors::default();
-        shown.add_all(locale, &errors, SCHEDULE_FIELDS);
-        return Ok(edit_page(&req, &staff, loaded, form, shown));
-    }
-    let moved = change.starts_at.is_some();
-    let promoted = change.capacity.map_or(0, |c| {
-        (c - session.capacity).clamp(0, session.waitlist_count)
-    }) as usize;
-    let told = if moved {
-        people_to_tell(&loaded.lines)
-    } else {
-        promoted
-    };
-    if form.confirmed != "yes" {
-        let mut hidden = form.schedule.hidden();
-        hidden.push(("confirmed", "yes".to_string()));
-        let page = ConfirmPage {
-            shell: Shell::new(&staff, w.change_session, here(&req), "today"),
-            question: w.change_session.to_string(),
-            detail: words::people_told(locale, told),
-            action: format!("{}/edit", loaded.facts.href),
-            hidden,
-            button: w.save_changes,
-            back: format!("{}/edit", loaded.facts.href),
-            s: loaded.facts,
-            error: None,
-        };
-        return Ok(html(StatusCode::OK, page.render()));
-    }
-    let actor = staff.actor();
-    let id = session.id.clone();
-    let updated = with_db(&pool, move |conn| {
-        ops::course_sessions::update(conn, &policy, &actor, &id, change)
-    })
-    .await;
-    match updated {
-        Ok(s) => Ok(see_other(format!(
-            "/console/sessions/{}?done=updated",
-            s.id
-        ))),
-        Err(e) => {
-            let shown = FormErrors::from_api(locale, e, SCHEDULE_FIELDS)?;
-            Ok(edit_page(&req, &staff, loaded, form, shown))
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct MessageForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
-}
-
-impl ConsoleForm for MessageForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
-/// `POST /console/sessions/{id}/message`: a push to everyone enrolled in the session (the
-/// API's broadcast to a session audience, within the same daily limit). One text is sent
-/// to readers of both languages.
-pub async fn message_session(
-    req: HttpRequest,
-    pool: web::Data<DbPool>,
-    settings: web::Data<Settings>,
-    path: web::Path<String>,
-    posted: Posted<MessageForm>,
-) -> PageResult {
-    let Posted { staff, form } = posted;
-    let locale = staff.locale;
-    let id = path.into_inner();
-    let mut errors = Vec::new();
-    let title = accept(&mut errors, "title", required_text(&form.title, 65));
-    let body = accept(&mut errors, "body", required_text(&form.body, 240));
-    let typed = Typed {
-        title: form.title.clone(),
-        body: form.body.clone(),
-        ..Typed::default()
-    };
-    let no_query = SessionQuery {
-        q: None,
-        done: None,
-        refused: None,
-        phone: None,
-    };
-    let refused = |errors: FormErrors, typed: Typed| Extra {
-        typed,
-        walk_in_errors: FormErrors::default(),
-        message_errors: errors,
-    };
-    let (Some(title), Some(body), true) = (title, body, errors.is_empty()) else {
-        let mut shown = FormErrors::default();
-        shown.add_all(locale, &errors, &[]);
-        return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await;
-    };
-    let new = NewBroadcast {
-        audience: AudienceInput {
-            kind: "session".into(),
-            value: Some(id.clone()),
-        },
-        title_th: title.clone(),
-        title_en: title,
-        body_th: body.clone(),
-        body_en: body,
-        send_at: None,
-    };
-    let actor = staff.actor();
-    let per_day = settings.limits.broadcasts_per_day;
-    let created = with_db(&pool, move |conn| {
-        ops::broadcasts::create(conn, &actor, per_day, new)
-    })
-    .await;
-    match created {
-        Ok(_) => Ok(see_other(format!(
-            "/console/sessions/{id}?done=message#message"
-        ))),
-        Err(e) => {
-            let shown =
-                FormErrors::from_api(locale, e, &[("title.th", "title"), ("body.th", "body")])?;
-            render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::UserId;
+    use crate::domain::{EnrollmentId, UserId};
     use crate::handlers::roster::RosterUser;
 
     fn line(name: &str, phone: Option<&str>) -> RosterLine {

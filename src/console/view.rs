@@ -9,6 +9,14 @@ use crate::domain::Locale;
 use super::session::Staff;
 use super::words::{words, Words};
 
+/// This page's path and query (where the language switch comes back to).
+pub fn here(req: &actix_web::HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_string(),
+        q => format!("{}?{q}", req.path()),
+    }
+}
+
 /// The frame around every signed-in page.
 pub struct Shell {
     pub w: &'static Words,
