@@ -4,6 +4,7 @@
 //! operation (`crate::ops`) as the API, so the rules, audit records, notifications and
 //! errors are the API's, shown in the page's language beside the field they concern.
 
+mod admin;
 mod assets;
 mod new_session;
 mod roster_actions;
@@ -169,6 +170,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/enrollments/{id}/release",
                 web::post().to(roster_actions::release_seat),
             )
+            .route("/users", get_or_head().to(admin::users_page))
+            .route("/users/{id}", get_or_head().to(admin::user_page))
+            .route("/users/{id}/role", web::post().to(admin::set_role))
+            .route(
+                "/users/{id}/end-sign-ins",
+                web::post().to(admin::end_sign_ins),
+            )
+            .route("/audit", get_or_head().to(admin::audit_page))
             .route("/static/{file}", get_or_head().to(assets::asset))
             .default_service(web::to(not_found)),
     );

@@ -34,12 +34,14 @@ pub fn notice(w: &'static Words, done: Option<&str>) -> Option<&'static str> {
         "cancelled" => w.done_cancelled,
         "created" => w.done_created,
         "message" => w.done_message,
+        "role" => w.done_role,
+        "sign_ins" => w.done_sign_ins,
         _ => return None,
     })
 }
 
 /// A phone as people in Thailand write it: `081-234-5678`.
-pub(super) fn local_phone(e164: &str) -> String {
+pub fn local_phone(e164: &str) -> String {
     match e164.strip_prefix("+66") {
         Some(rest) if rest.len() == 9 => format!("0{}-{}-{}", &rest[..2], &rest[2..5], &rest[5..]),
         Some(rest) if rest.len() == 8 => format!("0{}-{}-{}", &rest[..1], &rest[1..4], &rest[4..]),

@@ -99,6 +99,27 @@ pub struct Words {
     pub back_to_today: &'static str,
     pub fix_below: &'static str,
     pub hours_suffix: &'static str,
+    pub users: &'static str,
+    pub audit_log: &'static str,
+    pub find_user_label: &'static str,
+    pub find: &'static str,
+    pub email: &'static str,
+    pub role: &'static str,
+    pub change_role: &'static str,
+    pub end_sign_ins: &'static str,
+    pub end_sign_ins_help: &'static str,
+    pub their_enrollments: &'static str,
+    pub no_enrollments: &'static str,
+    pub nobody_matches: &'static str,
+    pub actor: &'static str,
+    pub action: &'static str,
+    pub target: &'static str,
+    pub from_date: &'static str,
+    pub to_date: &'static str,
+    pub when: &'static str,
+    pub done_role: &'static str,
+    pub done_sign_ins: &'static str,
+    pub nothing_recorded: &'static str,
 }
 
 pub const TH: Words = Words {
@@ -193,6 +214,28 @@ pub const TH: Words = Words {
     back_to_today: "กลับไปหน้าวันนี้",
     fix_below: "กรุณาแก้ไขข้อมูลด้านล่าง",
     hours_suffix: " น.",
+    users: "ผู้ใช้",
+    audit_log: "บันทึกการใช้งาน",
+    find_user_label: "เบอร์โทร อีเมล หรือชื่อ",
+    find: "ค้นหาผู้ใช้",
+    email: "อีเมล",
+    role: "บทบาท",
+    change_role: "เปลี่ยนบทบาท",
+    end_sign_ins: "ออกจากระบบทุกเครื่อง",
+    end_sign_ins_help:
+        "ใช้เมื่อโทรศัพท์หายหรือลืมออกจากระบบที่เครื่องส่วนกลาง ทุกเครื่องที่เข้าสู่ระบบอยู่จะต้องเข้าสู่ระบบใหม่",
+    their_enrollments: "รอบเรียนที่สมัคร",
+    no_enrollments: "ยังไม่เคยสมัครรอบเรียน",
+    nobody_matches: "ไม่พบผู้ใช้ที่ตรงกัน",
+    actor: "ผู้ทำรายการ (รหัสผู้ใช้)",
+    action: "การกระทำ",
+    target: "สิ่งที่ถูกกระทำ",
+    from_date: "ตั้งแต่วันที่",
+    to_date: "ถึงวันที่",
+    when: "เมื่อ",
+    done_role: "เปลี่ยนบทบาทแล้ว",
+    done_sign_ins: "ออกจากระบบทุกเครื่องแล้ว",
+    nothing_recorded: "ไม่มีรายการในช่วงนี้",
 };
 
 pub const EN: Words = Words {
@@ -286,6 +329,27 @@ pub const EN: Words = Words {
     back_to_today: "Back to Today",
     fix_below: "Please correct the fields below",
     hours_suffix: "",
+    users: "Users",
+    audit_log: "Audit log",
+    find_user_label: "Phone, e-mail or name",
+    find: "Find",
+    email: "E-mail",
+    role: "Role",
+    change_role: "Change role",
+    end_sign_ins: "End all sign-ins",
+    end_sign_ins_help: "For a lost phone or a shared PC left signed in: every device signed in as this person must sign in again",
+    their_enrollments: "Enrollments",
+    no_enrollments: "No enrollments yet",
+    nobody_matches: "Nobody matches",
+    actor: "Done by (user ID)",
+    action: "Action",
+    target: "Done to",
+    from_date: "From",
+    to_date: "To",
+    when: "When",
+    done_role: "Role changed",
+    done_sign_ins: "All sign-ins ended",
+    nothing_recorded: "Nothing recorded in this period",
 };
 
 pub fn words(locale: Locale) -> &'static Words {
@@ -334,6 +398,18 @@ pub fn time_range(locale: Locale, starts: NaiveDateTime, ends: NaiveDateTime) ->
         e.minute(),
         words(locale).hours_suffix
     )
+}
+
+pub fn role(locale: Locale, role: crate::domain::Role) -> &'static str {
+    use crate::domain::Role;
+    match (locale, role) {
+        (Locale::Th, Role::Resident) => "ประชาชน",
+        (Locale::Th, Role::Staff) => "เจ้าหน้าที่ศูนย์",
+        (Locale::Th, Role::Admin) => "ผู้ดูแลระบบ",
+        (Locale::En, Role::Resident) => "Resident",
+        (Locale::En, Role::Staff) => "Staff",
+        (Locale::En, Role::Admin) => "Admin",
+    }
 }
 
 pub fn session_status(locale: Locale, status: SessionStatus) -> &'static str {

@@ -108,6 +108,7 @@ pub async fn list_audit(
         center_id: query.center_id,
         before_id: query.cursor.as_deref().map(decode_cursor).transpose()?,
         limit: limit + 1,
+        ..audit::AuditFilter::default()
     };
     let rows = with_db(&pool, move |conn| Ok(audit::list(conn, &filter)?)).await?;
     Ok(HttpResponse::Ok().json(paginate(

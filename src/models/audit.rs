@@ -44,6 +44,11 @@ pub fn record(
 pub struct AuditFilter {
     pub actor_id: Option<String>,
     pub center_id: Option<String>,
+    /// Actions starting with this (`role_set` finds every role change).
+    pub action: Option<String>,
+    /// Recorded at or after / before these times.
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
     pub before_id: Option<String>,
     pub limit: i64,
 }
@@ -60,6 +65,16 @@ pub fn list(conn: &mut DbConn, filter: &AuditFilter) -> QueryResult<Vec<AuditEnt
     }
     if let Some(center) = &filter.center_id {
         query = query.filter(audit_log::center_id.eq(center));
+    }
+    if let Some(action) = &filter.action {
+        let pattern = format!("{}%", crate::models::users::escape_like(action));
+        query = query.filter(audit_log::action.like(pattern).escape('\\'));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::created_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::created_at.lt(to));
     }
     if let Some(before) = &filter.before_id {
         query = query.filter(audit_log::id.lt(before));

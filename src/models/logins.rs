@@ -183,6 +183,21 @@ pub fn revoke(conn: &mut DbConn, session_id: &str, reason: &str) -> QueryResult<
     Ok(())
 }
 
+/// Ends every live login session of `user_id` (the app's and the console's); returns how
+/// many were live.
+pub fn revoke_all(conn: &mut DbConn, user_id: &str, reason: &str) -> QueryResult<usize> {
+    diesel::update(
+        auth_sessions::table
+            .filter(auth_sessions::user_id.eq(user_id))
+            .filter(auth_sessions::revoked_at.is_null()),
+    )
+    .set((
+        auth_sessions::revoked_at.eq(db::now()),
+        auth_sessions::revoked_reason.eq(reason),
+    ))
+    .execute(conn)
+}
+
 /// The session a refresh token belongs to, if it is `user_id`'s.
 pub fn session_of_refresh(
     conn: &mut DbConn,

@@ -312,6 +312,30 @@ try {
   check(new URL(stalePage.url()).pathname === "/console/login", "the cookie still works after signing out");
   await stale.close();
 
+  // The first admin screens: find a person by phone, open them, read the audit log.
+  const adminContext = await browser.newContext({ locale: "th-TH", viewport: { width: 1280, height: 900 } });
+  const adminPage = await adminContext.newPage();
+  cdp = await adminContext.newCDPSession(adminPage);
+  await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
+  trackWeight(adminPage);
+  await adminPage.goto(`${base}/console/login`);
+  await adminPage.getByLabel("เบอร์โทรศัพท์หรืออีเมล").fill("admin@demo.ocod.th");
+  await adminPage.getByLabel("รหัสผ่าน").fill("demo-admin-pass");
+  await adminPage.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
+  await adminPage.waitForURL(/\/console\/today/);
+  await adminPage.getByRole("link", { name: "ผู้ใช้" }).click();
+  await adminPage.getByLabel("เบอร์โทร อีเมล หรือชื่อ").fill("081-234-5678");
+  await adminPage.getByRole("button", { name: "ค้นหาผู้ใช้" }).click();
+  await inspect(adminPage, "admin-users");
+  await adminPage.getByRole("link", { name: "สมศรี ใจดี (Demo Resident)" }).click();
+  await adminPage.getByRole("heading", { name: "สมศรี ใจดี (Demo Resident)" }).waitFor();
+  await inspect(adminPage, "admin-user");
+  await adminPage.getByRole("link", { name: "บันทึกการใช้งาน" }).click();
+  await adminPage.locator("li.person").first().waitFor();
+  check((await adminPage.textContent("main")).includes("walk_in_enrolled"), "the audit log does not show the walk-ins");
+  await inspect(adminPage, "admin-audit");
+  await adminContext.close();
+
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2));
   console.log(`browser journey passed: ${report.pages.length} pages checked`);
 } catch (e) {
