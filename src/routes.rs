@@ -81,6 +81,7 @@ route_table! {
     "/api/v1/admin/push/failures" => { get: broadcasts::list_push_failures },
     "/api/v1/admin/users" => { get: admin_users::list_users },
     "/api/v1/admin/users/{id}" => { patch: admin_users::update_user },
+    "/api/v1/admin/users/{id}/end-sign-ins" => { post: admin_users::end_user_sign_ins },
     "/api/v1/admin/audit" => { get: admin_users::list_audit },
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },
     "/health/live" => { get: system::health_live },

@@ -78,6 +78,22 @@ pub async fn update_user(
     Ok(HttpResponse::Ok().json(UserView::from(updated)))
 }
 
+/// `POST /admin/users/{id}/end-sign-ins`: every app and console session of the person
+/// ends at once.
+pub async fn end_user_sign_ins(
+    AdminUser(admin): AdminUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let target = UserId::from_raw(path.into_inner());
+    let actor = admin.actor();
+    let ended = with_db(&pool, move |conn| {
+        ops::accounts::end_sign_ins(conn, &actor, &target)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "ended": ended })))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct AuditQuery {
     actor_id: Option<String>,

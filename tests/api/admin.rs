@@ -260,3 +260,72 @@ async fn staff_and_admin_actions_are_audited_for_admins_only() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn an_admin_ends_every_sign_in_of_a_person_and_no_one_else_may() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let staff = app.user_with_role("staff").await;
+    let resident = app.resident().await;
+    let path = format!("/api/v1/admin/users/{}/end-sign-ins", resident.user_id);
+    for (token, expected) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(resident.access.as_str()), StatusCode::FORBIDDEN),
+        (Some(staff.access.as_str()), StatusCode::FORBIDDEN),
+    ] {
+        assert_eq!(app.post(&path, token).await.status(), expected);
+    }
+    assert_eq!(
+        app.get("/api/v1/me", Some(&resident.access)).await.status(),
+        StatusCode::OK
+    );
+
+    let res = app.post(&path, Some(&admin.access)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["ended"], 1);
+    let res = app.get("/api/v1/me", Some(&resident.access)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem_code(res).await, "session_revoked");
+    let res = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            &json!({ "refresh_token": resident.refresh }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the refresh token is dead too"
+    );
+    // Nothing left to end; an unknown person is 404.
+    let again: Value = app
+        .post(&path, Some(&admin.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["ended"], 0);
+    let res = app
+        .post(
+            "/api/v1/admin/users/no-such-user/end-sign-ins",
+            Some(&admin.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let log: Value = app
+        .get(
+            &format!("/api/v1/admin/audit?actor_id={}", admin.user_id),
+            Some(&admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "sign_ins_ended" && e["target_id"] == resident.user_id.as_str()));
+}
