@@ -18,7 +18,7 @@ use crate::models::users::{self, UserFilter};
 use crate::ops;
 
 use super::schedule::parse_local;
-use super::session::{ConsoleForm, Posted, Staff};
+use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::{local_phone, notice};
 use super::view::{here, html, see_other, FormErrors, Shell};
 use super::words::{self, from_bangkok};
@@ -260,24 +260,12 @@ pub async fn set_role(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct PlainForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl ConsoleForm for PlainForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
-}
-
 /// `POST /console/users/{id}/end-sign-ins`: every app and console session of the person
 /// ends at once.
 pub async fn end_sign_ins(
     pool: web::Data<DbPool>,
     path: web::Path<String>,
-    posted: Posted<PlainForm>,
+    posted: Posted<CsrfOnly>,
 ) -> PageResult {
     admin_only(&posted.staff)?;
     let locale = posted.staff.locale;

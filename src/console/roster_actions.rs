@@ -19,10 +19,9 @@ use crate::ops;
 use crate::ops::enrollments::{EnrollOutcome, Retry, WalkIn};
 use crate::push::notify::PushPolicy;
 
-use super::session::{ConsoleForm, Posted, Staff};
+use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::{
-    back_to_roster, load, refusal_code, render_session, ConfirmPage, Extra, PlainForm,
-    SessionQuery, Typed,
+    back_to_roster, load, refusal_code, render_session, ConfirmPage, Extra, SessionQuery, Typed,
 };
 use super::view::{here, html, see_other, FormErrors, Shell};
 use super::words;
@@ -75,14 +74,9 @@ pub async fn walk_in(
     let refused = |errors: FormErrors, typed: Typed| Extra {
         typed,
         walk_in_errors: errors,
-        message_errors: FormErrors::default(),
+        ..Extra::default()
     };
-    let no_query = SessionQuery {
-        q: None,
-        done: None,
-        refused: None,
-        phone: None,
-    };
+    let no_query = SessionQuery::default();
     let Some(phone) = phone.filter(|_| errors.is_empty()) else {
         let mut shown = FormErrors::default();
         shown.add_all(locale, &errors, &[]);
@@ -241,7 +235,7 @@ pub async fn release_seat(
     pool: web::Data<DbPool>,
     policy: web::Data<PushPolicy>,
     path: web::Path<String>,
-    posted: Posted<PlainForm>,
+    posted: Posted<CsrfOnly>,
 ) -> PageResult {
     let locale = posted.staff.locale;
     let actor = posted.staff.actor();

@@ -16,6 +16,7 @@ use base64::Engine;
 use futures_util::StreamExt;
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::config::Settings;
@@ -261,6 +262,19 @@ async fn read_form<F: DeserializeOwned>(
 /// A form every console form is: its fields and the CSRF token.
 pub trait ConsoleForm: DeserializeOwned + 'static {
     fn csrf(&self) -> &str;
+}
+
+/// A form with nothing but its CSRF token (a button: sign out, cancel, give a seat up).
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl ConsoleForm for CsrfOnly {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
 }
 
 /// A form posted by a signed-in staff member from a console page: same origin, the

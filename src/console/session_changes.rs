@@ -18,10 +18,10 @@ use crate::ops::broadcasts::{AudienceInput, NewBroadcast};
 use crate::push::notify::PushPolicy;
 
 use super::schedule::{ScheduleForm, SCHEDULE_FIELDS};
-use super::session::{ConsoleForm, Posted, Staff};
+use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::{
-    load, people_to_tell, refusal_code, render_session, ConfirmPage, Extra, Loaded, PlainForm,
-    SessionFacts, SessionQuery, Typed,
+    load, people_to_tell, refusal_code, render_session, ConfirmPage, Extra, Loaded, SessionFacts,
+    SessionQuery, Typed,
 };
 use super::view::{here, html, schedule_fields, see_other, FormErrors, InputField, Shell};
 use super::words::{self, bangkok};
@@ -58,7 +58,7 @@ pub async fn cancel_session(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     path: web::Path<String>,
-    posted: Posted<PlainForm>,
+    posted: Posted<CsrfOnly>,
 ) -> PageResult {
     let staff = posted.staff;
     let locale = staff.locale;
@@ -74,16 +74,10 @@ pub async fn cancel_session(
         Err(e) => {
             let code = refusal_code(locale, e)?;
             let query = SessionQuery {
-                q: None,
-                done: None,
                 refused: Some(code.as_str().to_string()),
-                phone: None,
+                ..SessionQuery::default()
             };
-            let extra = Extra {
-                typed: Typed::default(),
-                walk_in_errors: FormErrors::default(),
-                message_errors: FormErrors::default(),
-            };
+            let extra = Extra::default();
             render_session(&req, staff, &pool, id.to_string(), &query, extra).await
         }
     }
@@ -284,16 +278,11 @@ pub async fn message_session(
         body: form.body.clone(),
         ..Typed::default()
     };
-    let no_query = SessionQuery {
-        q: None,
-        done: None,
-        refused: None,
-        phone: None,
-    };
+    let no_query = SessionQuery::default();
     let refused = |errors: FormErrors, typed: Typed| Extra {
         typed,
-        walk_in_errors: FormErrors::default(),
         message_errors: errors,
+        ..Extra::default()
     };
     let (Some(title), Some(body), true) = (title, body, errors.is_empty()) else {
         let mut shown = FormErrors::default();

@@ -17,7 +17,7 @@ use crate::i18n::Code;
 use crate::models::course_sessions::CourseSession;
 use crate::models::{centers, courses};
 
-use super::session::{ConsoleForm, Staff};
+use super::session::Staff;
 use super::today::course_title;
 use super::view::{here, html, see_other, FormErrors, Shell};
 use super::words::{self, bangkok, Words};
@@ -250,7 +250,7 @@ pub(super) struct WalkInStep {
     on_roster: Option<&'static str>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct SessionQuery {
     pub(super) q: Option<String>,
     pub(super) done: Option<String>,
@@ -259,6 +259,7 @@ pub struct SessionQuery {
     pub(super) phone: Option<String>,
 }
 
+#[derive(Default)]
 pub(super) struct Extra {
     pub(super) typed: Typed,
     pub(super) walk_in_errors: FormErrors,
@@ -344,12 +345,15 @@ pub async fn session_page(
     path: web::Path<String>,
     query: web::Query<SessionQuery>,
 ) -> PageResult {
-    let extra = Extra {
-        typed: Typed::default(),
-        walk_in_errors: FormErrors::default(),
-        message_errors: FormErrors::default(),
-    };
-    render_session(&req, staff, &pool, path.into_inner(), &query, extra).await
+    render_session(
+        &req,
+        staff,
+        &pool,
+        path.into_inner(),
+        &query,
+        Extra::default(),
+    )
+    .await
 }
 
 /// `GET /console/sessions/{id}/roster.csv`: the API's roster CSV.
@@ -419,18 +423,6 @@ pub(super) struct ConfirmPage {
     pub(super) button: &'static str,
     pub(super) back: String,
     pub(super) error: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PlainForm {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl ConsoleForm for PlainForm {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::i18n::Code;
 use crate::models::logins;
 
 use super::session::{
-    expired_session_cookie, safe_next, session_cookie, AnonymousForm, ConsoleForm, Posted, Staff,
+    expired_session_cookie, safe_next, session_cookie, AnonymousForm, CsrfOnly, Posted, Staff,
     Visitor, LANGUAGE_COOKIE,
 };
 use super::view::{html, language_href, see_other, stylesheet_href};
@@ -143,18 +143,6 @@ pub async fn sign_in(
     res.add_cookie(&session_cookie(&issued.key, &settings))
         .map_err(|e| ConsoleError::Internal(locale, e.into()))?;
     Ok(res)
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
-impl ConsoleForm for CsrfOnly {
-    fn csrf(&self) -> &str {
-        &self.csrf
-    }
 }
 
 /// `POST /console/logout`: ends the login session at once (the cookie alone would not).

@@ -89,12 +89,9 @@ async fn public_reads_and_my_lists_answer_304_while_unchanged() {
         // Another tag (a changed answer) gets the whole answer.
         let res = revalidate(&app, path, *token, "\"something-else\"").await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
-        // The gzip answer is another representation with its own tag.
+        // The gzip answer is another representation, with its own tag.
         let (gzip_tag, _) = etag_of(&app, path, *token, "gzip").await;
-        if gzip_tag != tag {
-            let res = revalidate(&app, path, *token, &tag).await;
-            assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
-        }
+        assert_ne!(gzip_tag, tag, "{path}: one tag for two encodings");
     }
 
     // A change changes the tag: enrolling moves the session's seats and my list.
@@ -177,13 +174,12 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
         if let Some(tag) = got.headers().get(ETAG) {
             assert_eq!(headed.headers().get(ETAG), Some(tag), "{path}");
         }
-        let length = got.headers().get(CONTENT_LENGTH).cloned();
         let body = got.bytes().await.unwrap();
         assert!(!body.is_empty(), "{path}");
+        // HEAD says how long the GET body is, when it says it.
         if let Some(length) = headed.headers().get(CONTENT_LENGTH) {
-            assert_eq!(Some(length.clone()), length_or(length, &body), "{path}");
+            assert_eq!(length.to_str().unwrap(), body.len().to_string(), "{path}");
         }
-        let _ = length;
         assert!(
             headed.bytes().await.unwrap().is_empty(),
             "HEAD has no body: {path}"
@@ -197,12 +193,4 @@ async fn head_answers_every_get_route_with_its_headers_and_no_body() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
-}
-
-fn length_or(
-    length: &reqwest::header::HeaderValue,
-    body: &[u8],
-) -> Option<reqwest::header::HeaderValue> {
-    // HEAD says how long the GET body would be.
-    (length.to_str().ok()? == body.len().to_string()).then(|| length.clone())
 }
