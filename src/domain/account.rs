@@ -126,7 +126,8 @@ impl DisplayName {
         if name.is_empty() {
             return Err(Code::Required);
         }
-        if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        // At most 100 characters as sent (the spec's `maxLength` counts padding too).
+        if raw.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(Code::InvalidDisplayName);
         }
         Ok(DisplayName(name.to_string()))

@@ -122,13 +122,14 @@ pub fn parse_near(
     Ok(Some((origin, radius)))
 }
 
-/// A trimmed text of 1..=`max` characters without control characters.
+/// A trimmed text, at most `max` characters as sent, without control characters.
 pub fn required_text(raw: &str, max: usize) -> Result<String, Code> {
     let text = raw.trim();
     if text.is_empty() {
         return Err(Code::Required);
     }
-    if text.chars().count() > max {
+    // Counted as sent, as the spec's `maxLength` counts: padding does not buy length.
+    if raw.chars().count() > max {
         return Err(Code::TooLong);
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
@@ -139,9 +140,11 @@ pub fn required_text(raw: &str, max: usize) -> Result<String, Code> {
 
 /// Like `required_text`, but empty means "none".
 pub fn optional_text(raw: Option<&str>, max: usize) -> Result<Option<String>, Code> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => required_text(text, max).map(Some),
+    match raw {
+        None => Ok(None),
+        Some(raw) if raw.chars().count() > max => Err(Code::TooLong),
+        Some(raw) if raw.trim().is_empty() => Ok(None),
+        Some(raw) => required_text(raw, max).map(Some),
     }
 }
 
