@@ -27,14 +27,6 @@ use super::{ConsoleError, PageResult};
 /// Most people or records a page lists.
 const MAX_LISTED: i64 = 100;
 
-fn admin_only(staff: &Staff) -> Result<(), ConsoleError> {
-    if staff.is_admin() {
-        Ok(())
-    } else {
-        Err(ConsoleError::Forbidden(staff.locale))
-    }
-}
-
 /// One person in the list.
 pub struct UserRow {
     pub href: String,
@@ -65,7 +57,7 @@ pub async fn users_page(
     pool: web::Data<DbPool>,
     query: web::Query<UsersQuery>,
 ) -> PageResult {
-    admin_only(&staff)?;
+    staff.require_admin()?;
     let locale = staff.locale;
     let typed = query.q.clone().unwrap_or_default();
     let wanted = typed.trim().chars().take(100).collect::<String>();
@@ -207,7 +199,7 @@ pub async fn user_page(
     path: web::Path<String>,
     query: web::Query<DoneQuery>,
 ) -> PageResult {
-    admin_only(&staff)?;
+    staff.require_admin()?;
     let id = UserId::from_raw(path.into_inner());
     render_user(
         &req,
@@ -242,7 +234,7 @@ pub async fn set_role(
     posted: Posted<RoleForm>,
 ) -> PageResult {
     let Posted { staff, form } = posted;
-    admin_only(&staff)?;
+    staff.require_admin()?;
     let locale = staff.locale;
     let id = UserId::from_raw(path.into_inner());
     let role = Role::parse(form.role.trim()).ok_or(ConsoleError::BadForm(locale))?;
@@ -267,7 +259,7 @@ pub async fn end_sign_ins(
     path: web::Path<String>,
     posted: Posted<CsrfOnly>,
 ) -> PageResult {
-    admin_only(&posted.staff)?;
+    posted.staff.require_admin()?;
     let locale = posted.staff.locale;
     let id = UserId::from_raw(path.into_inner());
     let (actor, target) = (posted.staff.actor(), id.clone());
@@ -347,7 +339,7 @@ pub async fn audit_page(
     pool: web::Data<DbPool>,
     query: web::Query<AuditQuery>,
 ) -> PageResult {
-    admin_only(&staff)?;
+    staff.require_admin()?;
     let locale = staff.locale;
     let mut errors = FormErrors::default();
     let from = day_bound(locale, &query.from, false, &mut errors, "from");

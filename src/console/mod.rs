@@ -5,7 +5,11 @@
 //! errors are the API's, shown in the page's language beside the field they concern.
 
 mod admin;
+mod admin_words;
 mod assets;
+mod centers;
+mod courses;
+mod dashboard;
 mod new_session;
 mod roster_actions;
 mod schedule;
@@ -170,6 +174,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/enrollments/{id}/release",
                 web::post().to(roster_actions::release_seat),
             )
+            .route("/dashboard", get_or_head().to(dashboard::dashboard))
+            .route("/centers", get_or_head().to(centers::centers_page))
+            .route("/centers/new", get_or_head().to(centers::new_center_form))
+            .route("/centers/new", web::post().to(centers::create_center))
+            .route("/centers/{id}", get_or_head().to(centers::center_page))
+            .route("/centers/{id}", web::post().to(centers::update_center))
+            .route("/centers/{id}/staff", web::post().to(centers::assign_staff))
+            .route(
+                "/centers/{id}/staff/{user_id}/remove",
+                web::post().to(centers::unassign_staff),
+            )
+            .route("/courses", get_or_head().to(courses::courses_page))
+            .route("/courses/new", get_or_head().to(courses::new_course_form))
+            .route("/courses/new", web::post().to(courses::create_course))
+            .route("/courses/{id}", get_or_head().to(courses::course_edit_page))
+            .route("/courses/{id}", web::post().to(courses::update_course))
             .route("/users", get_or_head().to(admin::users_page))
             .route("/users/{id}", get_or_head().to(admin::user_page))
             .route("/users/{id}/role", web::post().to(admin::set_role))

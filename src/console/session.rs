@@ -109,6 +109,15 @@ impl Staff {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
+
+    /// Admin pages: staff get the "not allowed" page.
+    pub fn require_admin(&self) -> Result<(), ConsoleError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ConsoleError::Forbidden(self.locale))
+        }
+    }
 }
 
 type HmacSha256 = Hmac<Sha256>;

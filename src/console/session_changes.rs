@@ -10,11 +10,11 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::CourseSessionId;
 use crate::error::FieldError;
-use crate::handlers::fields::{accept, required_text};
+use crate::handlers::broadcasts::validate_new_broadcast;
 use crate::handlers::with_db;
 use crate::models::course_sessions::SessionChange;
 use crate::ops;
-use crate::ops::broadcasts::{AudienceInput, NewBroadcast};
+use crate::ops::broadcasts::AudienceInput;
 use crate::push::notify::PushPolicy;
 
 use super::schedule::{ScheduleForm, SCHEDULE_FIELDS};
@@ -23,7 +23,9 @@ use super::session_page::{
     load, people_to_tell, refusal_code, render_session, ConfirmPage, Extra, Loaded, SessionFacts,
     SessionQuery, Typed,
 };
-use super::view::{here, html, schedule_fields, see_other, FormErrors, InputField, Shell};
+use super::view::{
+    here, html, line_breaks, schedule_fields, see_other, FormErrors, InputField, Shell,
+};
 use super::words::{self, bangkok};
 use super::{ConsoleError, PageResult};
 
@@ -270,9 +272,6 @@ pub async fn message_session(
     let Posted { staff, form } = posted;
     let locale = staff.locale;
     let id = path.into_inner();
-    let mut errors = Vec::new();
-    let title = accept(&mut errors, "title", required_text(&form.title, 65));
-    let body = accept(&mut errors, "body", required_text(&form.body, 240));
     let typed = Typed {
         title: form.title.clone(),
         body: form.body.clone(),
@@ -284,21 +283,25 @@ pub async fn message_session(
         message_errors: errors,
         ..Extra::default()
     };
-    let (Some(title), Some(body), true) = (title, body, errors.is_empty()) else {
-        let mut shown = FormErrors::default();
-        shown.add_all(locale, &errors, &[]);
-        return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await;
+    let audience = AudienceInput {
+        kind: "session".into(),
+        value: Some(id.clone()),
     };
-    let new = NewBroadcast {
-        audience: AudienceInput {
-            kind: "session".into(),
-            value: Some(id.clone()),
-        },
-        title_th: title.clone(),
-        title_en: title,
-        body_th: body.clone(),
-        body_en: body,
-        send_at: None,
+    let (title, body) = (form.title.trim(), line_breaks(&form.body));
+    let rename = [
+        ("title.th", "title"),
+        ("title.en", "title"),
+        ("body.th", "body"),
+        ("body.en", "body"),
+    ];
+    let new = match validate_new_broadcast(audience, [title, title, &body, &body], None) {
+        Ok(new) => new,
+        Err(errors) => {
+            let mut shown = FormErrors::default();
+            shown.add_all(locale, &errors, &rename);
+            return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed))
+                .await;
+        }
     };
     let actor = staff.actor();
     let per_day = settings.limits.broadcasts_per_day;
@@ -311,8 +314,7 @@ pub async fn message_session(
             "/console/sessions/{id}?done=message#message"
         ))),
         Err(e) => {
-            let shown =
-                FormErrors::from_api(locale, e, &[("title.th", "title"), ("body.th", "body")])?;
+            let shown = FormErrors::from_api(locale, e, &rename)?;
             render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await
         }
     }

@@ -6,6 +6,7 @@ use actix_web::HttpResponse;
 
 use crate::domain::Locale;
 
+use super::admin_words::{admin_words, AdminWords};
 use super::session::Staff;
 use super::words::{words, Words};
 
@@ -20,6 +21,8 @@ pub fn here(req: &actix_web::HttpRequest) -> String {
 /// The frame around every signed-in page.
 pub struct Shell {
     pub w: &'static Words,
+    /// The admin screens' words.
+    pub a: &'static AdminWords,
     pub locale: Locale,
     pub title: String,
     pub user_name: String,
@@ -42,6 +45,7 @@ impl Shell {
     ) -> Self {
         Shell {
             w: words(staff.locale),
+            a: admin_words(staff.locale),
             locale: staff.locale,
             title: title.into(),
             user_name: staff.display_name.clone(),
@@ -110,6 +114,12 @@ pub fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpRespons
     }
 }
 
+/// A textarea's text with the line breaks the API takes: browsers send CRLF, and a bare
+/// carriage return is a control character the API refuses.
+pub fn line_breaks(typed: &str) -> String {
+    typed.replace("\r\n", "\n")
+}
+
 /// 303 to `location` (after a form: the browser then loads that page with GET).
 pub fn see_other(location: impl Into<String>) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -132,10 +142,22 @@ impl FormErrors {
     }
 
     pub fn add(&mut self, locale: Locale, field: &str, code: crate::i18n::Code) {
+        self.add_text(field, code.message(locale));
+    }
+
+    /// A refusal the console words itself (not one of the API's codes).
+    pub fn add_text(&mut self, field: &str, message: &str) {
         if self.get(field).is_none() {
-            self.fields
-                .push((field.to_string(), code.message(locale).to_string()));
+            self.fields.push((field.to_string(), message.to_string()));
         }
+    }
+
+    /// Adds `other`'s refusals (the first one per field stays).
+    pub fn merge(&mut self, other: FormErrors) {
+        for (field, message) in other.fields {
+            self.add_text(&field, &message);
+        }
+        self.top = self.top.take().or(other.top);
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
@@ -184,17 +206,83 @@ impl FormErrors {
     }
 }
 
-/// One input of a form as a template draws it: label, type, what was typed, its error.
+/// One choice of a `select`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// One control of a form as `fields.html` draws it: label, kind (an input type,
+/// `select` or `textarea`), what was typed, help, a character count, its error.
 pub struct InputField {
     pub name: &'static str,
     pub label: &'static str,
     pub optional: bool,
     pub kind: &'static str,
+    pub inputmode: Option<&'static str>,
     pub min: Option<&'static str>,
     pub max: Option<&'static str>,
     pub maxlength: Option<&'static str>,
+    pub help: Option<&'static str>,
+    pub options: Vec<Choice>,
+    /// Show how many characters are typed of this many (kept live by the script).
+    pub counter: Option<usize>,
     pub value: String,
     pub error: Option<String>,
+}
+
+impl InputField {
+    pub fn new(
+        name: &'static str,
+        label: &'static str,
+        kind: &'static str,
+        value: impl Into<String>,
+        errors: &FormErrors,
+    ) -> Self {
+        InputField {
+            name,
+            label,
+            optional: false,
+            kind,
+            inputmode: None,
+            min: None,
+            max: None,
+            maxlength: None,
+            help: None,
+            options: Vec::new(),
+            counter: None,
+            value: value.into(),
+            error: errors.get(name).map(str::to_string),
+        }
+    }
+
+    pub fn described(&self) -> bool {
+        self.help.is_some() || self.counter.is_some() || self.error.is_some()
+    }
+
+    /// The IDs of the help, count and error beside the control.
+    pub fn describedby(&self) -> String {
+        let mut ids = Vec::new();
+        if self.help.is_some() {
+            ids.push(format!("f-{}-help", self.name));
+        }
+        if self.counter.is_some() {
+            ids.push(format!("f-{}-count", self.name));
+        }
+        if self.error.is_some() {
+            ids.push(format!("f-{}-error", self.name));
+        }
+        ids.join(" ")
+    }
 }
 
 /// The date, times, capacity, room and instructor of a session's forms.
@@ -203,16 +291,8 @@ pub fn schedule_fields<'a>(
     value: impl Fn(&str) -> &'a str,
     errors: &FormErrors,
 ) -> Vec<InputField> {
-    let field = |name: &'static str, label: &'static str, kind: &'static str| InputField {
-        name,
-        label,
-        optional: false,
-        kind,
-        min: None,
-        max: None,
-        maxlength: None,
-        value: value(name).to_string(),
-        error: errors.get(name).map(str::to_string),
+    let field = |name: &'static str, label: &'static str, kind: &'static str| {
+        InputField::new(name, label, kind, value(name), errors)
     };
     vec![
         field("date", w.date, "date"),

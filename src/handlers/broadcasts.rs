@@ -104,6 +104,39 @@ fn view(b: Broadcast, stats: Option<Stats>) -> BroadcastView {
     }
 }
 
+/// Longest title and body, in characters: what a lock screen shows without cutting
+/// (the console counts against the same figures).
+pub const TITLE_MAX: usize = 65;
+pub const BODY_MAX: usize = 240;
+
+/// Checks a broadcast's texts (Thai title, English title, Thai body, English body) and
+/// time, collecting every problem; a time in the past means now.
+pub fn validate_new_broadcast(
+    audience: AudienceInput,
+    [title_th, title_en, body_th, body_en]: [&str; 4],
+    send_at: Option<&str>,
+) -> Result<NewBroadcast, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let title_th = accept(&mut errors, "title.th", required_text(title_th, TITLE_MAX));
+    let title_en = accept(&mut errors, "title.en", required_text(title_en, TITLE_MAX));
+    let body_th = accept(&mut errors, "body.th", required_text(body_th, BODY_MAX));
+    let body_en = accept(&mut errors, "body.en", required_text(body_en, BODY_MAX));
+    let send_at = send_at.map(|t| accept(&mut errors, "send_at", parse_time(t)));
+    let (Some(title_th), Some(title_en), Some(body_th), Some(body_en), true) =
+        (title_th, title_en, body_th, body_en, errors.is_empty())
+    else {
+        return Err(errors);
+    };
+    Ok(NewBroadcast {
+        audience,
+        title_th,
+        title_en,
+        body_th,
+        body_en,
+        send_at: send_at.flatten(),
+    })
+}
+
 /// `POST /admin/broadcasts`: sent now, or at `send_at`.
 pub async fn create_broadcast(
     StaffUser(user): StaffUser,
@@ -111,30 +144,12 @@ pub async fn create_broadcast(
     settings: web::Data<Settings>,
     JsonBody(body): JsonBody<CreateBroadcastRequest>,
 ) -> ApiResult<HttpResponse> {
-    let mut errors: Vec<FieldError> = Vec::new();
-    let title_th = accept(&mut errors, "title.th", required_text(&body.title.th, 65));
-    let title_en = accept(&mut errors, "title.en", required_text(&body.title.en, 65));
-    let body_th = accept(&mut errors, "body.th", required_text(&body.body.th, 240));
-    let body_en = accept(&mut errors, "body.en", required_text(&body.body.en, 240));
-    let send_at = body
-        .send_at
-        .as_deref()
-        .map(|t| accept(&mut errors, "send_at", parse_time(t)));
-    let (Some(title_th), Some(title_en), Some(body_th), Some(body_en), true) =
-        (title_th, title_en, body_th, body_en, errors.is_empty())
-    else {
-        return Err(ApiError::Validation(errors));
-    };
-    // A time in the past means now.
-    let send_at = send_at.flatten();
-    let new = NewBroadcast {
-        audience: body.audience,
-        title_th,
-        title_en,
-        body_th,
-        body_en,
-        send_at,
-    };
+    let new = validate_new_broadcast(
+        body.audience,
+        [&body.title.th, &body.title.en, &body.body.th, &body.body.en],
+        body.send_at.as_deref(),
+    )
+    .map_err(ApiError::Validation)?;
     let per_day = settings.limits.broadcasts_per_day;
     let actor = user.actor();
     let created = with_db(&pool, move |conn| {

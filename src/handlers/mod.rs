@@ -7,6 +7,7 @@ pub mod auth;
 pub mod broadcasts;
 pub mod center_fields;
 pub mod centers;
+pub mod course_fields;
 pub mod course_sessions;
 pub mod courses;
 pub mod devices;

@@ -1,13 +1,10 @@
 //! Admin reports.
 
-use std::collections::BTreeMap;
-
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::AdminUser;
 use crate::db::DbPool;
-use crate::domain::EnrollmentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
 use crate::i18n::Code;
@@ -23,20 +20,6 @@ pub struct EnrollmentReportQuery {
     to: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
-pub struct ReportRow {
-    /// Province name, center ID or course ID.
-    key: String,
-    /// For people: the province, the center's Thai name, or the course's Thai title.
-    label: String,
-    /// Seats held: confirmed, attended and no-show together.
-    enrolled: i64,
-    attended: i64,
-    no_show: i64,
-    waitlisted: i64,
-    cancelled: i64,
-}
-
 /// `GET /admin/reports/enrollments?group_by=province|center|course&from&to`: counts for
 /// sessions starting in `[from, to)`.
 pub async fn enrollment_report(
@@ -45,18 +28,11 @@ pub async fn enrollment_report(
     QueryParams(query): QueryParams<EnrollmentReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let mut errors = Vec::new();
-    let group_by = match query.group_by.as_deref().unwrap_or("province") {
-        "province" => Some(GroupBy::Province),
-        "center" => Some(GroupBy::Center),
-        "course" => Some(GroupBy::Course),
-        _ => {
-            errors.push(crate::error::FieldError::new(
-                "group_by",
-                Code::InvalidValue,
-            ));
-            None
-        }
-    };
+    let group_by = accept(
+        &mut errors,
+        "group_by",
+        GroupBy::parse(query.group_by.as_deref().unwrap_or("province")).ok_or(Code::InvalidValue),
+    );
     let from = query
         .from
         .as_deref()
@@ -74,31 +50,9 @@ pub async fn enrollment_report(
             return Err(ApiError::field("to", Code::EndsBeforeStart));
         }
     }
-    let counts = with_db(&pool, move |conn| {
-        Ok(reports::enrollment_counts(conn, group_by, from, to)?)
+    let items = with_db(&pool, move |conn| {
+        Ok(reports::enrollment_rows(conn, group_by, from, to)?)
     })
     .await?;
-    let mut rows: BTreeMap<String, ReportRow> = BTreeMap::new();
-    for count in counts {
-        let row = rows.entry(count.key.clone()).or_insert_with(|| ReportRow {
-            key: count.key.clone(),
-            label: count.label.clone(),
-            ..ReportRow::default()
-        });
-        match count.status {
-            EnrollmentStatus::Confirmed => row.enrolled += count.n,
-            EnrollmentStatus::Attended => {
-                row.enrolled += count.n;
-                row.attended += count.n;
-            }
-            EnrollmentStatus::NoShow => {
-                row.enrolled += count.n;
-                row.no_show += count.n;
-            }
-            EnrollmentStatus::Waitlisted => row.waitlisted += count.n,
-            EnrollmentStatus::Cancelled => row.cancelled += count.n,
-        }
-    }
-    let items: Vec<ReportRow> = rows.into_values().collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "group_by": query.group_by.unwrap_or_else(|| "province".into()), "items": items })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "group_by": group_by.as_str(), "items": items })))
 }

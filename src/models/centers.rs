@@ -260,3 +260,14 @@ pub fn centers_of_staff(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Vec<
         .select(center_staff::center_id)
         .load(conn)
 }
+
+/// The staff of a center, by name.
+pub fn staff_of(conn: &mut DbConn, center_id: &CenterId) -> QueryResult<Vec<crate::models::users::User>> {
+    center_staff::table
+        .inner_join(users::table)
+        .filter(center_staff::center_id.eq(center_id))
+        .filter(users::deleted_at.is_null())
+        .select(crate::models::users::User::as_select())
+        .order(users::display_name.asc())
+        .load(conn)
+}

@@ -1,5 +1,7 @@
 //! Aggregate counts for admin reports, computed by the database.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -12,6 +14,68 @@ pub enum GroupBy {
     Province,
     Center,
     Course,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 3] = [GroupBy::Province, GroupBy::Center, GroupBy::Course];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Province => "province",
+            GroupBy::Center => "center",
+            GroupBy::Course => "course",
+        }
+    }
+}
+
+/// One group's figures, as the report shows them.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReportRow {
+    /// Province name, center ID or course ID.
+    pub key: String,
+    /// For people: the province, the center's Thai name, or the course's Thai title.
+    pub label: String,
+    /// Seats held: confirmed, attended and no-show together.
+    pub enrolled: i64,
+    pub attended: i64,
+    pub no_show: i64,
+    pub waitlisted: i64,
+    pub cancelled: i64,
+}
+
+/// The report's rows for sessions starting in `[from, to)`, ordered by key.
+pub fn enrollment_rows(
+    conn: &mut DbConn,
+    group_by: GroupBy,
+    from: Option<NaiveDateTime>,
+    to: Option<NaiveDateTime>,
+) -> QueryResult<Vec<ReportRow>> {
+    let mut rows: BTreeMap<String, ReportRow> = BTreeMap::new();
+    for count in enrollment_counts(conn, group_by, from, to)? {
+        let row = rows.entry(count.key.clone()).or_insert_with(|| ReportRow {
+            key: count.key.clone(),
+            label: count.label.clone(),
+            ..ReportRow::default()
+        });
+        match count.status {
+            EnrollmentStatus::Confirmed => row.enrolled += count.n,
+            EnrollmentStatus::Attended => {
+                row.enrolled += count.n;
+                row.attended += count.n;
+            }
+            EnrollmentStatus::NoShow => {
+                row.enrolled += count.n;
+                row.no_show += count.n;
+            }
+            EnrollmentStatus::Waitlisted => row.waitlisted += count.n,
+            EnrollmentStatus::Cancelled => row.cancelled += count.n,
+        }
+    }
+    Ok(rows.into_values().collect())
 }
 
 /// Enrollments of one status within one group.
@@ -68,4 +132,87 @@ pub fn enrollment_counts(
             n,
         })
         .collect())
+}
+
+/// The admin dashboard's figures.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dashboard {
+    pub centers: i64,
+    pub active_centers: i64,
+    /// Seats held (confirmed, attended, no-show) in sessions starting this month.
+    pub enrolled: i64,
+    pub attended: i64,
+    pub no_show: i64,
+    /// Pushes finished in the window: delivered, and given up on or sent to dead tokens.
+    pub pushes_sent: i64,
+    pub pushes_not_delivered: i64,
+    /// Broadcasts scheduled and not yet started.
+    pub broadcasts_waiting: i64,
+}
+
+impl Dashboard {
+    /// Attended of those whose attendance was taken, in percent.
+    pub fn attendance_percent(&self) -> Option<i64> {
+        percent(self.attended, self.attended + self.no_show)
+    }
+
+    pub fn delivery_percent(&self) -> Option<i64> {
+        percent(
+            self.pushes_sent,
+            self.pushes_sent + self.pushes_not_delivered,
+        )
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Option<i64> {
+    (whole > 0).then(|| (part * 100 + whole / 2) / whole)
+}
+
+/// The dashboard: enrollments of sessions starting in `month`, pushes finished since
+/// `pushes_since`.
+pub fn dashboard(
+    conn: &mut DbConn,
+    month: (NaiveDateTime, NaiveDateTime),
+    pushes_since: NaiveDateTime,
+) -> QueryResult<Dashboard> {
+    use crate::domain::{BroadcastStatus, CenterStatus, DeliveryStatus};
+    use crate::schema::{broadcasts, push_deliveries};
+    let mut figures = Dashboard::default();
+    let by_status: Vec<(CenterStatus, i64)> = centers::table
+        .group_by(centers::status)
+        .select((centers::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (status, n) in by_status {
+        figures.centers += n;
+        if status == CenterStatus::Active {
+            figures.active_centers += n;
+        }
+    }
+    for row in enrollment_rows(conn, GroupBy::Province, Some(month.0), Some(month.1))? {
+        figures.enrolled += row.enrolled;
+        figures.attended += row.attended;
+        figures.no_show += row.no_show;
+    }
+    let pushes: Vec<(DeliveryStatus, i64)> = push_deliveries::table
+        .filter(push_deliveries::updated_at.ge(pushes_since))
+        .filter(push_deliveries::status.eq_any([
+            DeliveryStatus::Sent,
+            DeliveryStatus::Failed,
+            DeliveryStatus::InvalidToken,
+        ]))
+        .group_by(push_deliveries::status)
+        .select((push_deliveries::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (status, n) in pushes {
+        if status == DeliveryStatus::Sent {
+            figures.pushes_sent += n;
+        } else {
+            figures.pushes_not_delivered += n;
+        }
+    }
+    figures.broadcasts_waiting = broadcasts::table
+        .filter(broadcasts::status.eq(BroadcastStatus::Scheduled))
+        .count()
+        .get_result(conn)?;
+    Ok(figures)
 }

@@ -227,3 +227,15 @@ pub fn escape_like(text: &str) -> String {
     }
     escaped
 }
+
+/// The display names of `ids` (erased people included, under their erased name).
+pub fn names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
