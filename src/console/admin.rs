@@ -1,27 +1,24 @@
-//! Admin screens (the first of them): *Users* (find a person by phone, e-mail or name;
-//! change their role; their enrollments; end all of their sign-ins) and the *Audit log*.
-//! Staff who open them get the "not allowed" page; every action is the API's operation.
+//! Admin *Users*: find a person by phone, e-mail or name; change their role; their
+//! enrollments; end all of their sign-ins. Staff who open it get the "not allowed" page;
+//! every action is the API's operation.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
 use askama::Template;
-use chrono::NaiveTime;
 use serde::Deserialize;
 
 use crate::db::{self, DbPool};
-use crate::domain::{Locale, Phone, Role, UserId};
+use crate::domain::{Phone, Role, UserId};
 use crate::error::ApiError;
 use crate::handlers::with_db;
-use crate::models::audit::{self, AuditFilter};
 use crate::models::enrollments;
 use crate::models::users::{self, UserFilter};
 use crate::ops;
 
-use super::schedule::parse_local;
 use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::{local_phone, notice};
 use super::view::{here, html, see_other, FormErrors, Shell};
-use super::words::{self, from_bangkok};
+use super::words;
 use super::{ConsoleError, PageResult};
 
 /// Most people or records a page lists.
@@ -269,120 +266,4 @@ pub async fn end_sign_ins(
     .await
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     Ok(see_other(format!("/console/users/{id}?done=sign_ins")))
-}
-
-/// One line of the audit log as the page shows it.
-pub struct AuditRow {
-    pub when: String,
-    pub actor_href: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-}
-
-#[derive(Template)]
-#[template(path = "console/audit.html")]
-struct AuditPage {
-    shell: Shell,
-    actor: String,
-    action: String,
-    from: String,
-    to: String,
-    rows: Vec<AuditRow>,
-    errors: FormErrors,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditQuery {
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
-}
-
-/// A Bangkok day typed into a filter, as the UTC time its midnight is (`to` is the end of
-/// the day).
-fn day_bound(
-    locale: Locale,
-    raw: &str,
-    end: bool,
-    errors: &mut FormErrors,
-    field: &str,
-) -> Option<chrono::NaiveDateTime> {
-    if raw.trim().is_empty() {
-        return None;
-    }
-    match parse_local(raw, "00:00").0 {
-        Ok(day) => {
-            let day = if end {
-                day + chrono::Duration::days(1)
-            } else {
-                day
-            };
-            Some(from_bangkok(day.and_time(NaiveTime::MIN)))
-        }
-        Err(code) => {
-            errors.add(locale, field, code);
-            None
-        }
-    }
-}
-
-/// `GET /console/audit?actor=&action=&from=&to=`: newest first.
-pub async fn audit_page(
-    req: HttpRequest,
-    staff: Staff,
-    pool: web::Data<DbPool>,
-    query: web::Query<AuditQuery>,
-) -> PageResult {
-    staff.require_admin()?;
-    let locale = staff.locale;
-    let mut errors = FormErrors::default();
-    let from = day_bound(locale, &query.from, false, &mut errors, "from");
-    let to = day_bound(locale, &query.to, true, &mut errors, "to");
-    let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty() && t.len() <= 100);
-    let filter = AuditFilter {
-        actor_id: text(&query.actor),
-        action: text(&query.action),
-        from,
-        to,
-        limit: MAX_LISTED,
-        ..AuditFilter::default()
-    };
-    let entries = with_db(&pool, move |conn| Ok(audit::list(conn, &filter)?))
-        .await
-        .map_err(|e| ConsoleError::from_api(locale, e))?;
-    let w = words::words(locale);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = AuditPage {
-        shell: Shell::new(&staff, w.audit_log, here(&req), "audit"),
-        actor: query.actor.clone(),
-        action: query.action.clone(),
-        from: query.from.clone(),
-        to: query.to.clone(),
-        rows: entries
-            .into_iter()
-            .map(|e| AuditRow {
-                when: format!(
-                    "{} {}",
-                    words::date(locale, e.created_at),
-                    words::clock(locale, e.created_at)
-                ),
-                actor_href: format!("/console/users/{}", e.actor_id),
-                actor: e.actor_id,
-                action: e.action,
-                target: e.target_id.unwrap_or_default(),
-            })
-            .collect(),
-        errors,
-    };
-    Ok(html(status, page.render()))
 }

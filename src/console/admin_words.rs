@@ -95,7 +95,11 @@ pub struct AdminWords {
     pub seats_not_marked: &'static str,
     pub no_report_rows: &'static str,
     pub report_chart: &'static str,
+    pub chart_shows_biggest: &'static str,
+    pub table: &'static str,
     pub created_by: &'static str,
+    pub all_actions: &'static str,
+    pub actor_help: &'static str,
 }
 
 const TH: AdminWords = AdminWords {
@@ -189,7 +193,11 @@ const TH: AdminWords = AdminWords {
     seats_not_marked: "ยังไม่บันทึกการมาเรียน",
     no_report_rows: "ไม่มีการลงทะเบียนในช่วงวันที่นี้",
     report_chart: "แผนภูมิ",
+    chart_shows_biggest: "แผนภูมิแสดง 25 กลุ่มที่ใหญ่ที่สุด ตารางด้านล่างมีครบทุกกลุ่ม",
+    table: "ตาราง",
     created_by: "สร้างโดย",
+    all_actions: "ทุกรายการ",
+    actor_help: "เบอร์โทร อีเมล หรือรหัสผู้ใช้",
 };
 
 const EN: AdminWords = AdminWords {
@@ -283,7 +291,11 @@ const EN: AdminWords = AdminWords {
     seats_not_marked: "Not marked yet",
     no_report_rows: "No enrollments in these dates.",
     report_chart: "Chart",
+    chart_shows_biggest: "The chart shows the 25 biggest groups; the table below has them all.",
+    table: "Table",
     created_by: "Created by",
+    all_actions: "All actions",
+    actor_help: "Phone, e-mail or user ID",
 };
 
 pub fn admin_words(locale: Locale) -> &'static AdminWords {
@@ -398,35 +410,42 @@ pub fn first_shown(locale: Locale, shown: usize) -> String {
     }
 }
 
+/// The audit log's actions in words: (action, Thai, English).
+pub const ACTIONS: &[(&str, &str, &str)] = &[
+    ("account_created_at_desk", "สร้างบัญชีที่ศูนย์", "Account created at the desk"),
+    ("account_erased", "ลบข้อมูลบัญชี", "Account erased"),
+    ("attendance_attended", "บันทึกว่ามาเรียน", "Marked attended"),
+    ("attendance_no_show", "บันทึกว่าไม่มา", "Marked no-show"),
+    ("attendance_confirmed", "ล้างการบันทึกการมาเรียน", "Attendance cleared"),
+    ("broadcast_created", "สร้างประกาศ", "Broadcast created"),
+    ("broadcast_cancelled", "ยกเลิกประกาศ", "Broadcast cancelled"),
+    ("center_created", "เพิ่มศูนย์", "Center created"),
+    ("center_updated", "แก้ไขศูนย์", "Center changed"),
+    ("center_deleted", "ลบศูนย์", "Center deleted"),
+    ("course_created", "เพิ่มหลักสูตร", "Course created"),
+    ("course_updated", "แก้ไขหลักสูตร", "Course changed"),
+    ("role_set_resident", "เปลี่ยนสิทธิ์เป็นประชาชน", "Role set to resident"),
+    ("role_set_staff", "เปลี่ยนสิทธิ์เป็นเจ้าหน้าที่", "Role set to staff"),
+    ("role_set_admin", "เปลี่ยนสิทธิ์เป็นผู้ดูแลระบบ", "Role set to admin"),
+    ("seat_released", "สละที่นั่งแทนผู้สมัคร", "Seat given up for someone"),
+    ("session_created", "เพิ่มรอบอบรม", "Session created"),
+    ("session_updated", "แก้ไขรอบอบรม", "Session changed"),
+    ("session_cancelled", "ยกเลิกรอบอบรม", "Session cancelled"),
+    ("sign_ins_ended", "ออกจากระบบทุกเครื่อง", "All sign-ins ended"),
+    ("staff_assigned", "เพิ่มเจ้าหน้าที่ประจำศูนย์", "Staff assigned"),
+    ("staff_unassigned", "นำเจ้าหน้าที่ออกจากศูนย์", "Staff unassigned"),
+    ("walk_in_enrolled", "ลงทะเบียนหน้าศูนย์", "Walk-in enrolled"),
+];
+
 /// An audit log action in words (an action this version does not know shows as itself).
 pub fn action(locale: Locale, action: &str) -> Option<&'static str> {
-    let (th, en) = match action {
-        "account_created_at_desk" => ("สร้างบัญชีที่ศูนย์", "Account created at the desk"),
-        "account_erased" => ("ลบข้อมูลบัญชี", "Account erased"),
-        "broadcast_cancelled" => ("ยกเลิกประกาศ", "Broadcast cancelled"),
-        "broadcast_created" => ("สร้างประกาศ", "Broadcast created"),
-        "center_created" => ("เพิ่มศูนย์", "Center created"),
-        "center_deleted" => ("ลบศูนย์", "Center deleted"),
-        "center_updated" => ("แก้ไขศูนย์", "Center changed"),
-        "course_created" => ("เพิ่มหลักสูตร", "Course created"),
-        "course_updated" => ("แก้ไขหลักสูตร", "Course changed"),
-        "role_set_resident" => ("เปลี่ยนสิทธิ์เป็นประชาชน", "Role set to resident"),
-        "role_set_staff" => ("เปลี่ยนสิทธิ์เป็นเจ้าหน้าที่", "Role set to staff"),
-        "role_set_admin" => ("เปลี่ยนสิทธิ์เป็นผู้ดูแลระบบ", "Role set to admin"),
-        "seat_released" => ("สละที่นั่งแทนผู้สมัคร", "Seat given up for someone"),
-        "session_cancelled" => ("ยกเลิกรอบอบรม", "Session cancelled"),
-        "session_created" => ("เพิ่มรอบอบรม", "Session created"),
-        "session_updated" => ("แก้ไขรอบอบรม", "Session changed"),
-        "sign_ins_ended" => ("ออกจากระบบทุกเครื่อง", "All sign-ins ended"),
-        "staff_assigned" => ("เพิ่มเจ้าหน้าที่ประจำศูนย์", "Staff assigned"),
-        "staff_unassigned" => ("นำเจ้าหน้าที่ออกจากศูนย์", "Staff unassigned"),
-        "walk_in_enrolled" => ("ลงทะเบียนหน้าศูนย์", "Walk-in enrolled"),
-        _ => return None,
-    };
-    Some(match locale {
-        Locale::Th => th,
-        Locale::En => en,
-    })
+    ACTIONS
+        .iter()
+        .find(|(a, _, _)| *a == action)
+        .map(|(_, th, en)| match locale {
+            Locale::Th => *th,
+            Locale::En => *en,
+        })
 }
 
 /// What the last action on an admin page did (`?done=`), shown at the top.

@@ -7,10 +7,13 @@
 mod admin;
 mod admin_words;
 mod assets;
+mod audit;
+mod broadcasts;
 mod centers;
 mod courses;
 mod dashboard;
 mod new_session;
+mod reports;
 mod roster_actions;
 mod schedule;
 pub mod session;
@@ -190,6 +193,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/courses/new", web::post().to(courses::create_course))
             .route("/courses/{id}", get_or_head().to(courses::course_edit_page))
             .route("/courses/{id}", web::post().to(courses::update_course))
+            .route("/broadcasts", get_or_head().to(broadcasts::broadcasts_page))
+            .route("/broadcasts/new", get_or_head().to(broadcasts::composer))
+            .route("/broadcasts/new", web::post().to(broadcasts::compose))
+            .route("/broadcasts/reach", get_or_head().to(broadcasts::reach_count))
+            .route("/broadcasts/{id}", get_or_head().to(broadcasts::broadcast_page))
+            .route(
+                "/broadcasts/{id}/cancel",
+                web::post().to(broadcasts::cancel_broadcast),
+            )
+            .route("/push-failures", get_or_head().to(broadcasts::push_failures))
+            .route("/reports", get_or_head().to(reports::reports_page))
+            .route("/reports.csv", get_or_head().to(reports::report_csv))
             .route("/users", get_or_head().to(admin::users_page))
             .route("/users/{id}", get_or_head().to(admin::user_page))
             .route("/users/{id}/role", web::post().to(admin::set_role))
@@ -197,7 +212,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 "/users/{id}/end-sign-ins",
                 web::post().to(admin::end_sign_ins),
             )
-            .route("/audit", get_or_head().to(admin::audit_page))
+            .route("/audit", get_or_head().to(audit::audit_page))
             .route("/static/{file}", get_or_head().to(assets::asset))
             .default_service(web::to(not_found)),
     );

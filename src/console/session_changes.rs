@@ -306,7 +306,7 @@ pub async fn message_session(
     let actor = staff.actor();
     let per_day = settings.limits.broadcasts_per_day;
     let created = with_db(&pool, move |conn| {
-        ops::broadcasts::create(conn, &actor, per_day, new)
+        ops::broadcasts::create(conn, &actor, per_day, new, None)
     })
     .await;
     match created {

@@ -91,6 +91,10 @@ pub fn stylesheet_href() -> &'static str {
     super::assets::STYLESHEET_HREF.as_str()
 }
 
+pub fn composer_script_href() -> &'static str {
+    super::assets::COMPOSER_SCRIPT_HREF.as_str()
+}
+
 /// A rendered page with the console's headers: never cached (pages show personal data),
 /// and a content policy that lets the page load nothing but this server's own files.
 pub fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {
@@ -100,7 +104,7 @@ pub fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpRespons
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; \
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; \
                  form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
             ))
             .insert_header((header::REFERRER_POLICY, "same-origin"))

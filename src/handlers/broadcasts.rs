@@ -153,7 +153,7 @@ pub async fn create_broadcast(
     let per_day = settings.limits.broadcasts_per_day;
     let actor = user.actor();
     let created = with_db(&pool, move |conn| {
-        ops::broadcasts::create(conn, &actor, per_day, new)
+        ops::broadcasts::create(conn, &actor, per_day, new, None)
     })
     .await?;
     Ok(HttpResponse::Created().json(view(created, None)))
@@ -258,21 +258,11 @@ pub async fn list_push_failures(
         limit,
         |f| f.id.to_string(),
         |f| FailedView {
+            device: f.device_tail(),
             id: f.id,
             notification_id: f.notification_id,
             kind: f.kind,
             user_id: f.user_id,
-            device: format!(
-                "…{}",
-                f.device_token
-                    .chars()
-                    .rev()
-                    .take(6)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect::<String>()
-            ),
             attempts: f.attempts,
             reason: f.last_error,
             failed_at: rfc3339(f.updated_at),

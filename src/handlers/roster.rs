@@ -74,11 +74,29 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::new())
 }
 
-/// The roster as a CSV file that opens in Excel with Thai intact.
-pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
+/// A CSV file that opens in Excel with Thai intact: a header, then the rows, every cell
+/// quoted as needed and formulas defused.
+pub fn csv_file(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, ApiError> {
     let internal = |e: csv::Error| ApiError::Internal(e.into());
     let mut csv = csv_writer();
-    csv.write_record([
+    csv.write_record(header).map_err(internal)?;
+    for cells in rows {
+        csv.write_record(cells.iter().map(|c| defuse_formula(c).into_owned()))
+            .map_err(internal)?;
+    }
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("CSV: {e}")))?;
+    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
+    Ok(format!(
+        "\u{feff}{}",
+        String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))?
+    ))
+}
+
+/// The roster as a CSV file.
+pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
+    let header = [
         "no",
         "name",
         "phone",
@@ -87,10 +105,9 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
         "waitlist_position",
         "enrolled_at",
         "enrollment_id",
-    ])
-    .map_err(internal)?;
-    for (i, line) in lines.iter().enumerate() {
-        let cells = [
+    ];
+    let rows = lines.iter().enumerate().map(|(i, line)| {
+        vec![
             (i + 1).to_string(),
             line.user.display_name.clone(),
             line.user.phone.clone().unwrap_or_default(),
@@ -101,18 +118,9 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
                 .unwrap_or_default(),
             line.created_at.clone(),
             line.id.to_string(),
-        ];
-        csv.write_record(cells.iter().map(|c| defuse_formula(c).into_owned()))
-            .map_err(internal)?;
-    }
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("roster CSV: {e}")))?;
-    // The byte-order mark makes Excel read the file as UTF-8, so Thai names show.
-    Ok(format!(
-        "\u{feff}{}",
-        String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.into()))?
-    ))
+        ]
+    });
+    csv_file(&header, rows)
 }
 
 #[cfg(test)]

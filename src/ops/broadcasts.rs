@@ -9,6 +9,7 @@ use crate::domain::{find_province, BroadcastStatus, CenterId, CourseId, CourseSe
 use crate::error::ApiError;
 use crate::i18n::Code;
 use crate::models::broadcasts::{self, Audience, Broadcast};
+use crate::models::idempotency::{self, Earlier, Retry};
 use crate::models::users::new_id;
 use crate::models::{audit, centers, course_sessions, courses};
 
@@ -93,16 +94,22 @@ pub fn preview(
     Ok(broadcasts::preview(conn, &audience)?)
 }
 
-/// Schedules a broadcast (now, or at `send_at`), within the per-person daily limit.
+/// Schedules a broadcast (now, or at `send_at`), within the per-person daily limit. With
+/// `retry` (a console form's one-time key), the same form sent twice schedules it once:
+/// the second answer is the first broadcast.
 pub fn create(
     conn: &mut DbConn,
     actor: &Actor,
     per_day: i64,
     new: NewBroadcast,
+    retry: Option<&Retry>,
 ) -> Result<Broadcast, ApiError> {
     let now = db::now();
     let send_at = new.send_at.unwrap_or(now).max(now);
-    db::write_transaction(conn, |conn| {
+    let answer = db::write_transaction(conn, |conn| {
+        if let Some(earlier) = earlier_broadcast(conn, actor, retry)? {
+            return Ok(earlier);
+        }
         let audience = resolve_audience(conn, actor, &new.audience)?;
         if let Some(allowed) = broadcasts::next_allowed(conn, &actor.id, per_day, now)? {
             return Err(ApiError::TooManyRequests {
@@ -139,10 +146,33 @@ pub fn create(
             Some(&broadcast.id),
             center.as_deref(),
         )?;
+        if let Some(retry) = retry {
+            idempotency::store(conn, &actor.id, &retry.key, &retry.fingerprint, 201, &broadcast.id)?;
+        }
         tracing::info!(broadcast = %broadcast.id, by = %actor.id, audience = %audience.kind(), "broadcast created");
         Ok(broadcast)
-    })
+    });
+    match (answer, retry) {
+        // The same form sent twice at once (PostgreSQL runs both transactions; the
+        // second's key clashes): the first one's broadcast is the answer.
+        (Err(e), Some(_)) => earlier_broadcast(conn, actor, retry)?.ok_or(e),
+        (answer, _) => answer,
+    }
 }
+
+/// The broadcast an earlier sending of the same form scheduled.
+fn earlier_broadcast(
+    conn: &mut DbConn,
+    actor: &Actor,
+    retry: Option<&Retry>,
+) -> Result<Option<Broadcast>, ApiError> {
+    let Some(retry) = retry else { return Ok(None) };
+    match idempotency::lookup(conn, &actor.id, &retry.key, &retry.fingerprint)? {
+        Earlier::Answer { body, .. } => Ok(broadcasts::find(conn, &body)?),
+        _ => Ok(None),
+    }
+}
+
 
 /// Cancels a broadcast that has not started sending.
 pub fn cancel(conn: &mut DbConn, actor: &Actor, broadcast_id: &str) -> Result<Broadcast, ApiError> {

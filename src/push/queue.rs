@@ -436,6 +436,14 @@ pub struct FailedDelivery {
     pub updated_at: NaiveDateTime,
 }
 
+impl FailedDelivery {
+    /// The end of the device token only: enough to recognise it, not to use it.
+    pub fn device_tail(&self) -> String {
+        let tail: Vec<char> = self.device_token.chars().rev().take(6).collect();
+        format!("…{}", tail.into_iter().rev().collect::<String>())
+    }
+}
+
 /// Failed deliveries, most recent first, before the keyset `before_id`.
 pub fn failed(
     conn: &mut DbConn,
