@@ -97,6 +97,8 @@ pub struct AdminWords {
     pub report_chart: &'static str,
     pub chart_shows_biggest: &'static str,
     pub table: &'static str,
+    pub download_report: &'static str,
+    pub message: &'static str,
     pub created_by: &'static str,
     pub all_actions: &'static str,
     pub actor_help: &'static str,
@@ -195,6 +197,8 @@ const TH: AdminWords = AdminWords {
     report_chart: "แผนภูมิ",
     chart_shows_biggest: "แผนภูมิแสดง 25 กลุ่มที่ใหญ่ที่สุด ตารางด้านล่างมีครบทุกกลุ่ม",
     table: "ตาราง",
+    download_report: "ดาวน์โหลดรายงาน (CSV)",
+    message: "ข้อความที่จะส่ง",
     created_by: "สร้างโดย",
     all_actions: "ทุกรายการ",
     actor_help: "เบอร์โทร อีเมล หรือรหัสผู้ใช้",
@@ -293,6 +297,8 @@ const EN: AdminWords = AdminWords {
     report_chart: "Chart",
     chart_shows_biggest: "The chart shows the 25 biggest groups; the table below has them all.",
     table: "Table",
+    download_report: "Download report (CSV)",
+    message: "Message",
     created_by: "Created by",
     all_actions: "All actions",
     actor_help: "Phone, e-mail or user ID",
@@ -379,8 +385,25 @@ pub fn reach(locale: Locale, people: i64, devices: i64) -> String {
     }
 }
 
+/// A count with thousands grouped: "2,394".
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// "of 2,400" / "จาก 2,400".
 pub fn of_total(locale: Locale, total: i64) -> String {
+    let total = grouped(total);
     match locale {
         Locale::Th => format!("จากทั้งหมด {total}"),
         Locale::En => format!("of {total}"),
@@ -397,8 +420,8 @@ pub fn attendance_detail(locale: Locale, attended: i64, no_show: i64) -> String 
 
 pub fn delivery_detail(locale: Locale, sent: i64, total: i64) -> String {
     match locale {
-        Locale::Th => format!("ส่งถึง {sent} จาก {total} ครั้ง"),
-        Locale::En => format!("{sent} of {total} delivered"),
+        Locale::Th => format!("ส่งถึง {} จาก {} ครั้ง", grouped(sent), grouped(total)),
+        Locale::En => format!("{} of {} delivered", grouped(sent), grouped(total)),
     }
 }
 
@@ -412,11 +435,19 @@ pub fn first_shown(locale: Locale, shown: usize) -> String {
 
 /// The audit log's actions in words: (action, Thai, English).
 pub const ACTIONS: &[(&str, &str, &str)] = &[
-    ("account_created_at_desk", "สร้างบัญชีที่ศูนย์", "Account created at the desk"),
+    (
+        "account_created_at_desk",
+        "สร้างบัญชีที่ศูนย์",
+        "Account created at the desk",
+    ),
     ("account_erased", "ลบข้อมูลบัญชี", "Account erased"),
     ("attendance_attended", "บันทึกว่ามาเรียน", "Marked attended"),
     ("attendance_no_show", "บันทึกว่าไม่มา", "Marked no-show"),
-    ("attendance_confirmed", "ล้างการบันทึกการมาเรียน", "Attendance cleared"),
+    (
+        "attendance_confirmed",
+        "ล้างการบันทึกการมาเรียน",
+        "Attendance cleared",
+    ),
     ("broadcast_created", "สร้างประกาศ", "Broadcast created"),
     ("broadcast_cancelled", "ยกเลิกประกาศ", "Broadcast cancelled"),
     ("center_created", "เพิ่มศูนย์", "Center created"),
@@ -424,10 +455,18 @@ pub const ACTIONS: &[(&str, &str, &str)] = &[
     ("center_deleted", "ลบศูนย์", "Center deleted"),
     ("course_created", "เพิ่มหลักสูตร", "Course created"),
     ("course_updated", "แก้ไขหลักสูตร", "Course changed"),
-    ("role_set_resident", "เปลี่ยนสิทธิ์เป็นประชาชน", "Role set to resident"),
+    (
+        "role_set_resident",
+        "เปลี่ยนสิทธิ์เป็นประชาชน",
+        "Role set to resident",
+    ),
     ("role_set_staff", "เปลี่ยนสิทธิ์เป็นเจ้าหน้าที่", "Role set to staff"),
     ("role_set_admin", "เปลี่ยนสิทธิ์เป็นผู้ดูแลระบบ", "Role set to admin"),
-    ("seat_released", "สละที่นั่งแทนผู้สมัคร", "Seat given up for someone"),
+    (
+        "seat_released",
+        "สละที่นั่งแทนผู้สมัคร",
+        "Seat given up for someone",
+    ),
     ("session_created", "เพิ่มรอบอบรม", "Session created"),
     ("session_updated", "แก้ไขรอบอบรม", "Session changed"),
     ("session_cancelled", "ยกเลิกรอบอบรม", "Session cancelled"),
@@ -458,14 +497,31 @@ pub fn notice(locale: Locale, done: Option<&str>) -> Option<&'static str> {
         "course_created" => ("เพิ่มหลักสูตรแล้ว", "Course created."),
         "course_saved" => ("บันทึกหลักสูตรแล้ว", "Course saved."),
         "broadcast_created" => (
-            "บันทึกประกาศแล้ว จะส่งตามเวลาที่กำหนด",
-            "Broadcast saved; it goes out at its time.",
+            "บันทึกประกาศแล้ว ตัวเลขด้านล่างจะเปลี่ยนตามการส่ง",
+            "Broadcast saved. The figures below follow its delivery.",
         ),
-        "broadcast_cancelled" => ("ยกเลิกประกาศแล้ว ไม่มีการส่ง", "Broadcast cancelled; nothing was sent."),
+        "broadcast_cancelled" => (
+            "ยกเลิกประกาศแล้ว ไม่มีการส่ง",
+            "Broadcast cancelled; nothing was sent.",
+        ),
         _ => return None,
     };
     Some(match locale {
         Locale::Th => th,
         Locale::En => en,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_group_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(2394), "2,394");
+        assert_eq!(grouped(1_000_000), "1,000,000");
+        assert_eq!(grouped(-12345), "-12,345");
+    }
 }

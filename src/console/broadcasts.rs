@@ -67,14 +67,16 @@ fn audience_words(conn: &mut DbConn, locale: Locale, b: &Broadcast) -> Result<St
             Locale::Th => p.name_th.to_string(),
             Locale::En => p.name_en.to_string(),
         }),
-        Audience::Center(id) => centers::find(conn, &id)?
-            .map_or_else(|| id.to_string(), |c| center_label(locale, &c)),
+        Audience::Center(id) => {
+            centers::find(conn, &id)?.map_or_else(|| id.to_string(), |c| center_label(locale, &c))
+        }
         Audience::Course(id) => courses::find(conn, &id)?
             .map_or_else(|| id.to_string(), |c| course_title(locale, &c).to_string()),
         Audience::Session(id) => match course_sessions::find(conn, &id)? {
             Some(s) => {
                 let course = courses::find(conn, &s.course_id)?;
-                let name = course.map_or_else(String::new, |c| course_title(locale, &c).to_string());
+                let name =
+                    course.map_or_else(String::new, |c| course_title(locale, &c).to_string());
                 format!("{name} {}", when(locale, s.starts_at))
             }
             None => id.to_string(),
@@ -141,7 +143,12 @@ pub async fn broadcasts_page(
     .await
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     let page = BroadcastsPage {
-        shell: Shell::new(&staff, admin_words(locale).broadcasts, here(&req), "broadcasts"),
+        shell: Shell::new(
+            &staff,
+            admin_words(locale).broadcasts,
+            here(&req),
+            "broadcasts",
+        ),
         rows,
     };
     Ok(html(StatusCode::OK, page.render()))
@@ -229,8 +236,16 @@ fn value_field(kind: &str) -> &'static str {
 
 impl AudienceQuery {
     /// The API's audience: a center is typed by its code (as printed on its sign).
-    fn resolve(&self, conn: &mut DbConn, actor: &Actor) -> Result<(Audience, AudienceInput), ApiError> {
-        let kind = if self.kind.is_empty() { "all" } else { self.kind.as_str() };
+    fn resolve(
+        &self,
+        conn: &mut DbConn,
+        actor: &Actor,
+    ) -> Result<(Audience, AudienceInput), ApiError> {
+        let kind = if self.kind.is_empty() {
+            "all"
+        } else {
+            self.kind.as_str()
+        };
         let value = match kind {
             "province" => Some(self.province.clone()),
             "center" => {
@@ -257,12 +272,19 @@ impl AudienceQuery {
 
     /// The operation's refusals, under the composer's field names.
     fn rename(&self) -> [(&'static str, &'static str); 2] {
-        [("audience.value", value_field(&self.kind)), ("audience.kind", "kind")]
+        [
+            ("audience.value", value_field(&self.kind)),
+            ("audience.kind", "kind"),
+        ]
     }
 }
 
 /// How many people and devices the audience reaches: the API's preview operation.
-fn reach(conn: &mut DbConn, actor: &Actor, audience: &AudienceQuery) -> Result<(i64, i64), ApiError> {
+fn reach(
+    conn: &mut DbConn,
+    actor: &Actor,
+    audience: &AudienceQuery,
+) -> Result<(i64, i64), ApiError> {
     let (_, input) = audience.resolve(conn, actor)?;
     ops::broadcasts::preview(conn, actor, &input)
 }
@@ -311,7 +333,11 @@ async fn render_composer(
             },
         )?;
         // The count is shown when the audience is sound; a refused one has its error.
-        let reached = if count { reach(conn, &actor, &audience).ok() } else { None };
+        let reached = if count {
+            reach(conn, &actor, &audience).ok()
+        } else {
+            None
+        };
         Ok((all, reached))
     })
     .await
@@ -322,10 +348,38 @@ async fn render_composer(
         ..InputField::new(name, label, kind, value, &errors)
     };
     let texts = vec![
-        text("title_th", a.title_th, &form.title_th, "text", TITLE_MAX, "65"),
-        text("body_th", a.body_th, &form.body_th, "textarea", BODY_MAX, "240"),
-        text("title_en", a.title_en, &form.title_en, "text", TITLE_MAX, "65"),
-        text("body_en", a.body_en, &form.body_en, "textarea", BODY_MAX, "240"),
+        text(
+            "title_th",
+            a.title_th,
+            &form.title_th,
+            "text",
+            TITLE_MAX,
+            "65",
+        ),
+        text(
+            "body_th",
+            a.body_th,
+            &form.body_th,
+            "textarea",
+            BODY_MAX,
+            "240",
+        ),
+        text(
+            "title_en",
+            a.title_en,
+            &form.title_en,
+            "text",
+            TITLE_MAX,
+            "65",
+        ),
+        text(
+            "body_en",
+            a.body_en,
+            &form.body_en,
+            "textarea",
+            BODY_MAX,
+            "240",
+        ),
     ];
     let kinds = [
         AudienceKind::All,
@@ -411,7 +465,15 @@ async fn render_composer(
 pub async fn composer(req: HttpRequest, staff: Staff, pool: web::Data<DbPool>) -> PageResult {
     staff.require_admin()?;
     let form = ComposerForm::default();
-    render_composer(&req, &staff, &pool, &form, FormErrors::default(), StatusCode::OK).await
+    render_composer(
+        &req,
+        &staff,
+        &pool,
+        &form,
+        FormErrors::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// The Bangkok date and time typed for "later", as UTC; one already past is refused (the
@@ -452,8 +514,15 @@ pub async fn compose(
     staff.require_admin()?;
     let locale = staff.locale;
     if form.intent != "send" {
-        return render_composer(&req, &staff, &pool, &form, FormErrors::default(), StatusCode::OK)
-            .await;
+        return render_composer(
+            &req,
+            &staff,
+            &pool,
+            &form,
+            FormErrors::default(),
+            StatusCode::OK,
+        )
+        .await;
     }
     let mut errors = FormErrors::default();
     let at = send_at(locale, &form, &mut errors);
@@ -480,7 +549,12 @@ pub async fn compose(
     let actor = staff.actor();
     let fingerprint = format!(
         "{:x}",
-        Sha256::digest(format!("broadcast\n{}\n{:?}\n{:?}", texts.join("\n"), audience, at))
+        Sha256::digest(format!(
+            "broadcast\n{}\n{:?}\n{:?}",
+            texts.join("\n"),
+            audience,
+            at
+        ))
     );
     let retry = (!form.once.is_empty() && form.once.len() <= 64).then(|| Retry {
         key: format!("console:{}", form.once),
@@ -505,8 +579,15 @@ pub async fn compose(
             b.id
         ))),
         Ok(None) => {
-            render_composer(&req, &staff, &pool, &form, errors, StatusCode::UNPROCESSABLE_ENTITY)
-                .await
+            render_composer(
+                &req,
+                &staff,
+                &pool,
+                &form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => {
             let status = match &e {
@@ -591,7 +672,12 @@ async fn render_broadcast(
     .await
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     let a = admin_words(locale);
-    let mut shell = Shell::new(staff, title(locale, &b).to_string(), here(req), "broadcasts");
+    let mut shell = Shell::new(
+        staff,
+        title(locale, &b).to_string(),
+        here(req),
+        "broadcasts",
+    );
     shell.notice = aw::notice(locale, done);
     let status_code = if errors.is_empty() {
         StatusCode::OK
@@ -653,7 +739,15 @@ pub async fn broadcast_page(
 ) -> PageResult {
     staff.require_admin()?;
     let done = query.done.as_deref();
-    render_broadcast(&req, &staff, &pool, path.into_inner(), done, FormErrors::default()).await
+    render_broadcast(
+        &req,
+        &staff,
+        &pool,
+        path.into_inner(),
+        done,
+        FormErrors::default(),
+    )
+    .await
 }
 
 /// `POST /console/broadcasts/{id}/cancel`: the API's cancel, before sending starts.
@@ -701,11 +795,7 @@ struct FailuresPage {
 }
 
 /// `GET /console/push-failures`: pushes given up on, newest first, with FCM's reason.
-pub async fn push_failures(
-    req: HttpRequest,
-    staff: Staff,
-    pool: web::Data<DbPool>,
-) -> PageResult {
+pub async fn push_failures(req: HttpRequest, staff: Staff, pool: web::Data<DbPool>) -> PageResult {
     staff.require_admin()?;
     let locale = staff.locale;
     let (failed, names) = with_db(&pool, move |conn| {
@@ -721,7 +811,10 @@ pub async fn push_failures(
         .map(|f| FailureRow {
             device: f.device_tail(),
             when: when(locale, f.updated_at),
-            person: names.get(&f.user_id).cloned().unwrap_or_else(|| f.user_id.clone()),
+            person: names
+                .get(&f.user_id)
+                .cloned()
+                .unwrap_or_else(|| f.user_id.clone()),
             person_href: format!("/console/users/{}", f.user_id),
             kind: f.kind,
             attempts: f.attempts,
@@ -729,7 +822,12 @@ pub async fn push_failures(
         })
         .collect();
     let page = FailuresPage {
-        shell: Shell::new(&staff, admin_words(locale).push_failures, here(&req), "broadcasts"),
+        shell: Shell::new(
+            &staff,
+            admin_words(locale).push_failures,
+            here(&req),
+            "broadcasts",
+        ),
         rows,
     };
     Ok(html(StatusCode::OK, page.render()))

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use crate::db::DbPool;
 use crate::directory::search::CenterSearch;
 use crate::directory::CenterDirectory;
-use crate::domain::{find_province, normalise_login, CenterId, CenterStatus, Locale, UserId, PROVINCES};
+use crate::domain::{
+    find_province, normalise_login, CenterId, CenterStatus, Locale, UserId, PROVINCES,
+};
 use crate::error::ApiError;
 use crate::handlers::center_fields::{
     parse_center_changes, validate_new_center, CreateCenterRequest, UpdateCenterRequest,
@@ -106,11 +108,7 @@ pub async fn centers_page(
             CenterRow {
                 href: format!("/console/centers/{}", c.id),
                 label: center_label(locale, c),
-                place: format!(
-                    "{}, {}",
-                    c.district,
-                    province_name(locale, &c.province)
-                ),
+                place: format!("{}, {}", c.district, province_name(locale, &c.province)),
                 status: aw::center_status(locale, c.status),
                 open: c.status == CenterStatus::Active,
             }
@@ -268,7 +266,12 @@ pub async fn new_center_form(req: HttpRequest, staff: Staff) -> PageResult {
     let errors = FormErrors::default();
     let page = NewCenterPage {
         fields: CenterForm::default().fields(locale, &errors, true),
-        shell: Shell::new(&staff, admin_words(locale).new_center, here(&req), "centers"),
+        shell: Shell::new(
+            &staff,
+            admin_words(locale).new_center,
+            here(&req),
+            "centers",
+        ),
         errors,
     };
     Ok(html(StatusCode::OK, page.render()))
@@ -322,7 +325,12 @@ pub async fn create_center(
             let status = refusal_status(&errors);
             let page = NewCenterPage {
                 fields: form.fields(locale, &errors, true),
-                shell: Shell::new(&staff, admin_words(locale).new_center, here(&req), "centers"),
+                shell: Shell::new(
+                    &staff,
+                    admin_words(locale).new_center,
+                    here(&req),
+                    "centers",
+                ),
                 errors,
             };
             Ok(html(status, page.render()))
@@ -485,7 +493,9 @@ pub async fn update_center(
         }
     };
     match changed {
-        Ok(_) => Ok(see_other(format!("/console/centers/{id}?done=center_saved"))),
+        Ok(_) => Ok(see_other(format!(
+            "/console/centers/{id}?done=center_saved"
+        ))),
         Err(e) => {
             errors.merge(FormErrors::from_api(locale, e, &[])?);
             let refused = Refused {
@@ -538,7 +548,11 @@ pub async fn assign_staff(
         })
         .await;
         match assigned {
-            Ok(_) => return Ok(see_other(format!("/console/centers/{id}?done=staff_assigned#staff"))),
+            Ok(_) => {
+                return Ok(see_other(format!(
+                    "/console/centers/{id}?done=staff_assigned#staff"
+                )))
+            }
             Err(ApiError::Validation(_)) => {
                 staff_errors.add_text("who", admin_words(locale).no_such_account)
             }

@@ -137,8 +137,20 @@ impl CourseForm {
         vec![
             text("title_th", a.title_th, &self.title_th, "text", "200"),
             text("title_en", a.title_en, &self.title_en, "text", "200"),
-            text("description_th", a.description_th, &self.description_th, "textarea", "4000"),
-            text("description_en", a.description_en, &self.description_en, "textarea", "4000"),
+            text(
+                "description_th",
+                a.description_th,
+                &self.description_th,
+                "textarea",
+                "4000",
+            ),
+            text(
+                "description_en",
+                a.description_en,
+                &self.description_en,
+                "textarea",
+                "4000",
+            ),
             InputField {
                 help: Some(a.category_help),
                 ..text("category", a.category, &self.category, "text", "50")
@@ -214,7 +226,15 @@ pub async fn new_course_form(req: HttpRequest, staff: Staff) -> PageResult {
         level: "beginner".into(),
         ..CourseForm::default()
     };
-    course_page(&req, &staff, title, action, &form, FormErrors::default(), None)
+    course_page(
+        &req,
+        &staff,
+        title,
+        action,
+        &form,
+        FormErrors::default(),
+        None,
+    )
 }
 
 /// `POST /console/courses/new`: the API's `POST /courses`.
@@ -241,11 +261,17 @@ pub async fn create_course(
         Ok(_) if !errors.is_empty() => Err(ApiError::Validation(Vec::new())),
         Ok(course) => {
             let actor = staff.actor();
-            with_db(&pool, move |conn| ops::courses::create(conn, &actor, course)).await
+            with_db(&pool, move |conn| {
+                ops::courses::create(conn, &actor, course)
+            })
+            .await
         }
     };
     match created {
-        Ok(c) => Ok(see_other(format!("/console/courses/{}?done=course_created", c.id))),
+        Ok(c) => Ok(see_other(format!(
+            "/console/courses/{}?done=course_created",
+            c.id
+        ))),
         Err(e) => {
             errors.merge(FormErrors::from_api(locale, e, &[])?);
             let title = admin_words(locale).new_course.to_string();
@@ -280,7 +306,15 @@ pub async fn course_edit_page(
     let action = format!("/console/courses/{}", course.id);
     let form = CourseForm::of(&course);
     let done = query.done.as_deref();
-    course_page(&req, &staff, title, action, &form, FormErrors::default(), done)
+    course_page(
+        &req,
+        &staff,
+        title,
+        action,
+        &form,
+        FormErrors::default(),
+        done,
+    )
 }
 
 /// `POST /console/courses/{id}`: the API's `PATCH /courses/{id}` with every field.
@@ -316,7 +350,9 @@ pub async fn update_course(
         }
     };
     match changed {
-        Ok(_) => Ok(see_other(format!("/console/courses/{id}?done=course_saved"))),
+        Ok(_) => Ok(see_other(format!(
+            "/console/courses/{id}?done=course_saved"
+        ))),
         Err(ApiError::NotFound) => Err(ConsoleError::NotFound(locale)),
         Err(e) => {
             errors.merge(FormErrors::from_api(locale, e, &[])?);

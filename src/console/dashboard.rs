@@ -49,39 +49,45 @@ pub fn bangkok_month(now: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
 
 fn figures(locale: Locale, d: &Dashboard) -> Vec<Figure> {
     let a = admin_words(locale);
-    let rate = |p: Option<i64>| p.map_or_else(|| a.not_yet.to_string(), |p| format!("{p}%"));
+    let rate = |p: Option<i64>| p.map_or_else(|| "–".to_string(), |p| format!("{p}%"));
     vec![
         Figure {
             label: a.active_centers,
-            value: d.active_centers.to_string(),
+            value: aw::grouped(d.active_centers),
             detail: aw::of_total(locale, d.centers),
             href: Some("/console/centers"),
         },
         Figure {
             label: a.enrollments_this_month,
-            value: d.enrolled.to_string(),
+            value: aw::grouped(d.enrolled),
             detail: String::new(),
             href: Some("/console/reports"),
         },
         Figure {
             label: a.attendance_this_month,
             value: rate(d.attendance_percent()),
-            detail: aw::attendance_detail(locale, d.attended, d.no_show),
+            detail: match d.attendance_percent() {
+                Some(_) => aw::attendance_detail(locale, d.attended, d.no_show),
+                None => a.not_yet.to_string(),
+            },
             href: Some("/console/reports"),
         },
         Figure {
             label: a.push_delivery_7_days,
             value: rate(d.delivery_percent()),
-            detail: aw::delivery_detail(
-                locale,
-                d.pushes_sent,
-                d.pushes_sent + d.pushes_not_delivered,
-            ),
+            detail: match d.delivery_percent() {
+                Some(_) => aw::delivery_detail(
+                    locale,
+                    d.pushes_sent,
+                    d.pushes_sent + d.pushes_not_delivered,
+                ),
+                None => a.not_yet.to_string(),
+            },
             href: Some("/console/push-failures"),
         },
         Figure {
             label: a.broadcasts_waiting,
-            value: d.broadcasts_waiting.to_string(),
+            value: aw::grouped(d.broadcasts_waiting),
             detail: String::new(),
             href: Some("/console/broadcasts"),
         },
@@ -104,7 +110,12 @@ pub async fn dashboard(req: HttpRequest, staff: Staff, pool: web::Data<DbPool>) 
     .await
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     let page = DashboardPage {
-        shell: Shell::new(&staff, admin_words(locale).dashboard, here(&req), "dashboard"),
+        shell: Shell::new(
+            &staff,
+            admin_words(locale).dashboard,
+            here(&req),
+            "dashboard",
+        ),
         figures: figures(locale, &d),
     };
     Ok(html(StatusCode::OK, page.render()))

@@ -196,13 +196,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/broadcasts", get_or_head().to(broadcasts::broadcasts_page))
             .route("/broadcasts/new", get_or_head().to(broadcasts::composer))
             .route("/broadcasts/new", web::post().to(broadcasts::compose))
-            .route("/broadcasts/reach", get_or_head().to(broadcasts::reach_count))
-            .route("/broadcasts/{id}", get_or_head().to(broadcasts::broadcast_page))
+            .route(
+                "/broadcasts/reach",
+                get_or_head().to(broadcasts::reach_count),
+            )
+            .route(
+                "/broadcasts/{id}",
+                get_or_head().to(broadcasts::broadcast_page),
+            )
             .route(
                 "/broadcasts/{id}/cancel",
                 web::post().to(broadcasts::cancel_broadcast),
             )
-            .route("/push-failures", get_or_head().to(broadcasts::push_failures))
+            .route(
+                "/push-failures",
+                get_or_head().to(broadcasts::push_failures),
+            )
             .route("/reports", get_or_head().to(reports::reports_page))
             .route("/reports.csv", get_or_head().to(reports::report_csv))
             .route("/users", get_or_head().to(admin::users_page))

@@ -130,7 +130,15 @@ async fn labelled_rows(
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     let mut labelled: Vec<(String, ReportRow)> = rows
         .into_iter()
-        .map(|r| (labels.get(&r.key).cloned().unwrap_or_else(|| r.label.clone()), r))
+        .map(|r| {
+            (
+                labels
+                    .get(&r.key)
+                    .cloned()
+                    .unwrap_or_else(|| r.label.clone()),
+                r,
+            )
+        })
         .collect();
     labelled.sort_by(|(la, a), (lb, b)| {
         (b.enrolled + b.waitlisted)

@@ -299,8 +299,7 @@ pub async fn message_session(
         Err(errors) => {
             let mut shown = FormErrors::default();
             shown.add_all(locale, &errors, &rename);
-            return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed))
-                .await;
+            return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await;
         }
     };
     let actor = staff.actor();

@@ -54,5 +54,6 @@ pub async fn enrollment_report(
         Ok(reports::enrollment_rows(conn, group_by, from, to)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "group_by": group_by.as_str(), "items": items })))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "group_by": group_by.as_str(), "items": items })))
 }

@@ -76,7 +76,10 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
 
 /// A CSV file that opens in Excel with Thai intact: a header, then the rows, every cell
 /// quoted as needed and formulas defused.
-pub fn csv_file(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> Result<String, ApiError> {
+pub fn csv_file(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> Result<String, ApiError> {
     let internal = |e: csv::Error| ApiError::Internal(e.into());
     let mut csv = csv_writer();
     csv.write_record(header).map_err(internal)?;

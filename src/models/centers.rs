@@ -262,7 +262,10 @@ pub fn centers_of_staff(conn: &mut DbConn, user_id: &UserId) -> QueryResult<Vec<
 }
 
 /// The staff of a center, by name.
-pub fn staff_of(conn: &mut DbConn, center_id: &CenterId) -> QueryResult<Vec<crate::models::users::User>> {
+pub fn staff_of(
+    conn: &mut DbConn,
+    center_id: &CenterId,
+) -> QueryResult<Vec<crate::models::users::User>> {
     center_staff::table
         .inner_join(users::table)
         .filter(center_staff::center_id.eq(center_id))

@@ -147,7 +147,14 @@ pub fn create(
             center.as_deref(),
         )?;
         if let Some(retry) = retry {
-            idempotency::store(conn, &actor.id, &retry.key, &retry.fingerprint, 201, &broadcast.id)?;
+            idempotency::store(
+                conn,
+                &actor.id,
+                &retry.key,
+                &retry.fingerprint,
+                201,
+                &broadcast.id,
+            )?;
         }
         tracing::info!(broadcast = %broadcast.id, by = %actor.id, audience = %audience.kind(), "broadcast created");
         Ok(broadcast)
@@ -172,7 +179,6 @@ fn earlier_broadcast(
         _ => Ok(None),
     }
 }
-
 
 /// Cancels a broadcast that has not started sending.
 pub fn cancel(conn: &mut DbConn, actor: &Actor, broadcast_id: &str) -> Result<Broadcast, ApiError> {

@@ -1,6 +1,8 @@
 //! The web console over real HTTP: sign-in and its cookie, the language, CSRF and origin
 //! checks, who may open and post what, and that each action is the API's (checked
-//! through the API).
+//! through the API). The admin screens are in `admin`.
+
+mod admin;
 
 use reqwest::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE};
 use reqwest::StatusCode;
@@ -143,6 +145,13 @@ impl<'a> Browser<'a> {
         assert!(!browser.csrf.is_empty());
         browser
     }
+}
+
+/// The one-time key a form carries (a double tap sends the same one).
+fn once_in(body: &str) -> Option<String> {
+    let start = body.find("name=\"once\" value=\"")? + "name=\"once\" value=\"".len();
+    let end = body[start..].find('"')?;
+    Some(body[start..start + end].to_string())
 }
 
 fn csrf_in(body: &str) -> Option<String> {
@@ -732,10 +741,7 @@ async fn console_actions_are_the_apis_with_its_errors_beside_the_field_in_the_pa
     // A walk-in tapped twice (the same form sent again) is one enrollment.
     let phone = unique_phone();
     let page = staff.get(&format!("{session}?phone={phone}")).await;
-    let once = {
-        let start = page.body.find("name=\"once\" value=\"").unwrap() + 19;
-        page.body[start..start + 32].to_string()
-    };
+    let once = once_in(&page.body).unwrap();
     for _ in 0..2 {
         let page = staff
             .post(
@@ -994,127 +1000,4 @@ async fn a_walk_in_is_looked_up_by_phone_first() {
     let page = other.get(&format!("{session}?phone={phone}")).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(!page.body.contains("ป้าแดง"));
-}
-
-#[tokio::test]
-async fn admins_find_people_change_their_role_and_end_their_sign_ins_staff_may_not() {
-    let app = spawn_app().await;
-    let desk = desk(&app).await;
-    let phone = unique_phone();
-    let person = TestApp::signed_in_from(
-        app.register(json!({ "phone": phone, "password": PASSWORD, "display_name": "นางสาวมะลิ" }))
-            .await,
-    )
-    .await;
-    let person_page = format!("/console/users/{}", person.user_id);
-
-    // Staff get the "not allowed" page on every admin page, and their posts change nothing.
-    let mut staff = Browser::signed_in(&app, &desk.staff_login).await;
-    for path in [
-        "/console/users?q=มะลิ",
-        person_page.as_str(),
-        "/console/audit",
-    ] {
-        let page = staff.get(path).await;
-        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
-        assert!(page.body.contains("คุณไม่มีสิทธิ์ดูหน้านี้"), "{path}");
-    }
-    let page = staff
-        .post(&format!("{person_page}/role"), &[("role", "admin")])
-        .await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
-    let page = staff
-        .post(&format!("{person_page}/end-sign-ins"), &[])
-        .await;
-    assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        app.get("/api/v1/me", Some(&person.access)).await.status(),
-        StatusCode::OK
-    );
-    assert!(
-        !staff
-            .get("/console/today")
-            .await
-            .body
-            .contains("/console/users"),
-        "no admin menu"
-    );
-
-    // An admin finds the person by phone however written, and by name.
-    let mut admin = Browser::signed_in(&app, &desk.admin_login).await;
-    assert!(admin
-        .get("/console/today")
-        .await
-        .body
-        .contains("href=\"/console/users\""));
-    let written = format!("{}-{}-{}", &phone[..3], &phone[3..6], &phone[6..]);
-    for q in [written.as_str(), "มะลิ"] {
-        let page = admin.get(&format!("/console/users?q={q}")).await;
-        assert_eq!(page.status, StatusCode::OK);
-        assert!(page.body.contains(&person_page), "{q}: {}", page.body);
-    }
-    let page = admin.get("/console/users?q=nobody-at-all").await;
-    assert!(page.body.contains("ไม่พบผู้ใช้ที่ตรงกัน"));
-
-    // Changing the role is the API's: the person's next API call must refresh.
-    let page = admin.get(&person_page).await;
-    assert_eq!(page.status, StatusCode::OK);
-    let page = admin
-        .post(&format!("{person_page}/role"), &[("role", "staff")])
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert!(page.location.unwrap().ends_with("done=role"));
-    let listed: Value = app
-        .get(
-            &format!("/api/v1/admin/users?q={}", &phone[1..]),
-            Some(&desk.net.admin.access),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["items"][0]["role"], "staff");
-    // Their own role, an admin may not change (the API's refusal, on the page).
-    let me_page = format!("/console/users/{}", desk.net.admin.user_id);
-    let page = admin.get(&me_page).await;
-    assert!(!page.body.contains("/role\""), "no role form for oneself");
-    let page = admin
-        .post(&format!("{me_page}/role"), &[("role", "resident")])
-        .await;
-    assert_eq!(page.status, StatusCode::CONFLICT);
-    assert!(page
-        .body
-        .contains(ocod::i18n::Code::CannotChangeOwnRole.message(ocod::domain::Locale::Th)));
-
-    // Ending all sign-ins ends the app's sessions (and would end the console's).
-    let again = app.login(&phone, PASSWORD).await;
-    let again = TestApp::signed_in_from(again).await;
-    let page = admin
-        .post(&format!("{person_page}/end-sign-ins"), &[])
-        .await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER);
-    for token in [&person.access, &again.access] {
-        let res = app.get("/api/v1/me", Some(token)).await;
-        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    }
-
-    // The audit log shows both, filtered by action and by day.
-    let today = (chrono::Utc::now() + chrono::Duration::hours(7))
-        .format("%Y-%m-%d")
-        .to_string();
-    let page = admin
-        .get(&format!(
-            "/console/audit?action=role_set&from={today}&to={today}"
-        ))
-        .await;
-    assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("role_set_staff"), "{}", page.body);
-    assert!(!page.body.contains("sign_ins_ended"));
-    let page = admin
-        .get(&format!("/console/audit?actor={}", desk.net.admin.user_id))
-        .await;
-    assert!(page.body.contains("sign_ins_ended"));
-    let page = admin.get("/console/audit?from=2020-13-45").await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.body.contains("id=\"from-error\""));
 }

@@ -1,5 +1,6 @@
 //! The console in real Chromium (`tests/browser/console.mjs`, driven by playwright-core):
-//! a staff member's day on the demo data, each effect checked through the API, axe-core
+//! a staff member's day and an admin's on the demo data, each effect checked through the
+//! API (the admin's broadcast delivered to a fake FCM), axe-core
 //! on every page, 360 px without sideways scrolling, page weights and screenshots (under
 //! `target/tmp/browser/<database>`). Missing Node, packages or Chromium fail the test:
 //! it never skips.
@@ -8,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-use crate::helpers::{spawn_configured, TestDb};
+use crate::helpers::{spawn_configured, start_fake_fcm, TestDb};
 
 fn browser_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -35,7 +36,7 @@ fn ensure_packages() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_staff_members_day_in_chromium() {
+async fn a_staff_members_and_an_admins_day_in_chromium() {
     let chromium = std::env::var("OCOD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).is_file(),
@@ -49,8 +50,15 @@ async fn a_staff_members_day_in_chromium() {
         TestDb::Sqlite { .. } => "sqlite",
         TestDb::Postgres { .. } => "postgres",
     };
-    // Plain http on loopback, as `serve --dev`: the cookie cannot be Secure here.
-    let app = spawn_configured(db, &[], |s| s.secure_cookies = false).await;
+    // Pushes go to a fake FCM, delivered by the server's own worker, so the admin sees a
+    // broadcast's figures move. Plain http on loopback, as `serve --dev`: the cookie
+    // cannot be Secure here.
+    let (fake, _credentials, key_path) = start_fake_fcm();
+    let push = [
+        ("GOOGLE_APPLICATION_CREDENTIALS", key_path.as_str()),
+        ("OCOD_FCM_ENDPOINT", fake.base_url.as_str()),
+    ];
+    let app = spawn_configured(db, &push, |s| s.secure_cookies = false).await;
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
         ocod::cli::seed_demo(&mut pool.get().expect("conn"), ocod::demo::DEFAULT_SEED)
@@ -84,4 +92,15 @@ async fn a_staff_members_day_in_chromium() {
         "the browser journey failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("browser journey passed"), "{stdout}");
+    // The admin's broadcast reached the demo resident's phone through FCM's protocol.
+    let delivered: Vec<_> = fake
+        .state
+        .received()
+        .into_iter()
+        .filter(|m| m.token == "demo-resident-phone-0001")
+        .collect();
+    assert!(
+        delivered.iter().any(|m| m.title == "ศูนย์เปิดรอบใหม่"),
+        "{delivered:?}"
+    );
 }

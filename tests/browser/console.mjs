@@ -24,6 +24,7 @@ mkdirSync(out, { recursive: true });
 
 const STAFF = { login: "staff@demo.ocod.th", password: "demo-staff-pass" };
 const RESIDENT = { login: "0812345678", password: "demo-resident-pass" };
+const ADMIN = { login: "admin@demo.ocod.th", password: "demo-admin-pass" };
 const MAX_PAGE_BYTES = 100 * 1024;
 const report = { pages: [] };
 
@@ -312,17 +313,125 @@ try {
   check(new URL(stalePage.url()).pathname === "/console/login", "the cookie still works after signing out");
   await stale.close();
 
-  // The first admin screens: find a person by phone, open them, read the audit log.
-  const adminContext = await browser.newContext({ locale: "th-TH", viewport: { width: 1280, height: 900 } });
+  // An admin's day: the dashboard, a broadcast to a province delivered to a phone (the
+  // fake FCM), a new center with its staff, a report as a chart and CSV, the audit log.
+  const adminToken = await apiToken(ADMIN);
+  const residentToken = await apiToken(RESIDENT);
+  const device = await api("POST", "/me/devices", residentToken, { token: "demo-resident-phone-0001", platform: "android" });
+  check(device.status === 201 || device.status === 200, `device registration: ${device.status}`);
+  const adminContext = await browser.newContext({ locale: "th-TH", viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   const adminPage = await adminContext.newPage();
   cdp = await adminContext.newCDPSession(adminPage);
   await cdp.send("Network.setCacheDisabled", { cacheDisabled: true });
   trackWeight(adminPage);
   await adminPage.goto(`${base}/console/login`);
-  await adminPage.getByLabel("เบอร์โทรศัพท์หรืออีเมล").fill("admin@demo.ocod.th");
-  await adminPage.getByLabel("รหัสผ่าน").fill("demo-admin-pass");
+  await adminPage.getByLabel("เบอร์โทรศัพท์หรืออีเมล").fill(ADMIN.login);
+  await adminPage.getByLabel("รหัสผ่าน").fill(ADMIN.password);
   await adminPage.getByRole("button", { name: "เข้าสู่ระบบ" }).click();
   await adminPage.waitForURL(/\/console\/today/);
+  await adminPage.getByRole("link", { name: "ภาพรวม" }).click();
+  await adminPage.waitForURL(/\/console\/dashboard/);
+  const figure = async (label) =>
+    (await adminPage.locator("li.figure", { has: adminPage.getByRole("link", { name: label, exact: true }) }).locator(".value").textContent()).trim();
+  check(/^[\d,]+$/.test(await figure("ศูนย์ที่เปิดให้บริการ")), "the dashboard counts active centers");
+  check((await figure("ประกาศที่รอส่ง")) === "0", "no broadcast waits yet");
+  await inspect(adminPage, "admin-dashboard");
+
+  // The composer: texts with their counts and lock-screen preview, a province, its count.
+  const deskCenter = (await api("GET", "/centers?q=cdc-35-0001", null)).body.items[0];
+  const province = deskCenter.province;
+  const preview = await api("POST", "/admin/broadcasts/preview", adminToken, { audience: { kind: "province", value: province } });
+  check(preview.status === 200 && preview.body.devices >= 1, `the API's preview: ${JSON.stringify(preview.body)}`);
+  const expectedReach = `${preview.body.users} คน ${preview.body.devices} เครื่อง`;
+  await adminPage.getByRole("link", { name: "ประกาศ", exact: true }).click();
+  await adminPage.getByRole("link", { name: "สร้างประกาศ" }).click();
+  await adminPage.getByLabel("ชื่อเรื่อง (ภาษาไทย)").fill("ศูนย์เปิดรอบใหม่");
+  await adminPage.getByLabel("ข้อความ (ภาษาไทย)").fill("คอร์สสมาร์ทโฟนเบื้องต้น เปิดรับสมัครแล้วที่ศูนย์ใกล้บ้าน");
+  await adminPage.getByLabel("ชื่อเรื่อง (ภาษาอังกฤษ)").fill("New sessions open");
+  await adminPage.getByLabel("ข้อความ (ภาษาอังกฤษ)").fill("Smartphone basics is open for enrollment at a center near you.");
+  check((await adminPage.locator("#f-title_th-count").textContent()) === "16/65", "the live character count");
+  check((await adminPage.locator('[data-preview="title_th"]').textContent()) === "ศูนย์เปิดรอบใหม่", "the lock-screen preview follows the typing");
+  await adminPage.getByLabel("ผู้รับ", { exact: true }).selectOption("province");
+  await adminPage.getByLabel("จังหวัด", { exact: true }).selectOption(province);
+  await adminPage.locator("#reach").filter({ hasText: expectedReach }).waitFor();
+  await inspect(adminPage, "admin-composer");
+  await adminPage.getByRole("button", { name: "ส่ง", exact: true }).click();
+  await adminPage.waitForURL(/\/console\/broadcasts\/[^/?]+\?done=broadcast_created/);
+  const broadcastId = new URL(adminPage.url()).pathname.split("/").pop();
+  // Its figures move as the server's worker delivers it; the page is refreshed by hand.
+  const delivered = () => adminPage.locator("div.figure", { hasText: "ส่งถึงแล้ว" }).locator("dd").textContent();
+  const started = Date.now();
+  while (Number(await delivered()) < 1) {
+    check(Date.now() - started < 30000, "the broadcast was not delivered within 30 s");
+    await adminPage.waitForTimeout(500);
+    await adminPage.getByRole("link", { name: "อัปเดตตัวเลข" }).click();
+    await adminPage.waitForLoadState("load");
+  }
+  const sent = await api("GET", `/admin/broadcasts/${broadcastId}`, adminToken);
+  check(sent.body.sent >= 1 && String(sent.body.sent) === (await delivered()), `the page shows the API's figures: ${JSON.stringify(sent.body)}`);
+  await inspect(adminPage, "admin-broadcast");
+
+  // A new center, and a staff member assigned to it by e-mail.
+  await adminPage.getByRole("link", { name: "ศูนย์", exact: true }).click();
+  await adminPage.getByLabel("ชื่อ รหัส จังหวัด หรืออำเภอ").fill(province);
+  await adminPage.getByRole("button", { name: "ค้นหา", exact: true }).click();
+  await adminPage.locator("li.person").first().waitFor();
+  await inspect(adminPage, "admin-centers");
+  await adminPage.getByRole("link", { name: "เพิ่มศูนย์" }).click();
+  await adminPage.getByLabel("รหัส", { exact: true }).fill("CDC-50-9001");
+  await adminPage.getByLabel("ชื่อ (ภาษาไทย)").fill("ศูนย์ดิจิทัลชุมชนบ้านหนองหอย");
+  await adminPage.getByLabel("ชื่อ (ภาษาอังกฤษ)").fill("Ban Nong Hoi Community Digital Center");
+  await adminPage.getByLabel("จังหวัด", { exact: true }).selectOption("เชียงใหม่");
+  await adminPage.getByLabel("อำเภอ/เขต").fill("เมืองเชียงใหม่");
+  await adminPage.getByLabel("ตำบล/แขวง").fill("หนองหอย");
+  await adminPage.getByLabel("ละติจูด").fill("north");
+  await adminPage.getByLabel("ลองจิจูด").fill("99.0124");
+  await adminPage.getByRole("button", { name: "เพิ่มศูนย์" }).click();
+  await adminPage.locator("#f-lat-error").waitFor();
+  await inspect(adminPage, "admin-center-refused");
+  await adminPage.getByLabel("ละติจูด").fill("18.7616");
+  await adminPage.getByRole("button", { name: "เพิ่มศูนย์" }).click();
+  await notice(adminPage, "เพิ่มศูนย์แล้ว");
+  const centerId = new URL(adminPage.url()).pathname.split("/").pop();
+  const newCenter = await api("GET", `/centers/${centerId}`, null);
+  check(newCenter.status === 200 && newCenter.body.code === "CDC-50-9001", `the API has the new center: ${JSON.stringify(newCenter.body)}`);
+  await adminPage.getByLabel("เบอร์โทรหรืออีเมลของเจ้าหน้าที่").fill(STAFF.login);
+  await adminPage.getByRole("button", { name: "เพิ่มเจ้าหน้าที่" }).click();
+  await notice(adminPage, "เพิ่มเจ้าหน้าที่แล้ว");
+  const inTwoDays = (h) => new Date(Date.now() + h * 3600e3).toISOString().replace(/\.\d+Z$/, "Z");
+  const course = (await api("GET", "/courses?limit=1", null)).body.items[0];
+  const scheduled = await api("POST", `/centers/${centerId}/sessions`, staffToken, {
+    course_id: course.id, starts_at: inTwoDays(48), ends_at: inTwoDays(50), capacity: 10,
+  });
+  check(scheduled.status === 201, `the assigned staff member schedules at the new center: ${scheduled.status}`);
+  await inspect(adminPage, "admin-center");
+
+  // A report by center as a chart, and its CSV.
+  await adminPage.getByRole("link", { name: "รายงาน", exact: true }).click();
+  await adminPage.getByLabel("จัดกลุ่มตาม").selectOption("center");
+  await adminPage.getByRole("button", { name: "แสดงรายงาน" }).click();
+  await adminPage.waitForURL(/group_by=center/);
+  check((await adminPage.locator("svg.bar rect").count()) >= 1, "the report draws a chart");
+  await inspect(adminPage, "admin-report");
+  const query = new URL(adminPage.url()).searchParams;
+  const [reportDownload] = await Promise.all([
+    adminPage.waitForEvent("download"),
+    adminPage.getByRole("link", { name: "ดาวน์โหลดรายงาน (CSV)" }).click(),
+  ]);
+  const reportPath = join(out, "report.csv");
+  await reportDownload.saveAs(reportPath);
+  const reportLines = readFileSync(reportPath, "utf8").replace(/^\uFEFF/, "").trim().split("\r\n");
+  const day = (d, plus) => { const t = new Date(`${d}T00:00:00+07:00`); t.setUTCDate(t.getUTCDate() + plus); return t.toISOString(); };
+  const apiReport = await api("GET", `/admin/reports/enrollments?group_by=center&from=${encodeURIComponent(day(query.get("from"), 0))}&to=${encodeURIComponent(day(query.get("to"), 1))}`, adminToken);
+  check(apiReport.status === 200, `the API report: ${apiReport.status}`);
+  check(reportLines[0] === "center,key,enrolled,attended,no_show,waitlisted,cancelled", `CSV header: ${reportLines[0]}`);
+  check(reportLines.length === 1 + apiReport.body.items.length, `CSV rows ${reportLines.length - 1}, API rows ${apiReport.body.items.length}`);
+  for (const item of apiReport.body.items) {
+    const line = `${item.key},${item.enrolled},${item.attended},${item.no_show},${item.waitlisted},${item.cancelled}`;
+    check(reportLines.some((l) => l.endsWith(line)), `CSV has ${line}`);
+  }
+
+  // Users: a person found by phone.
   await adminPage.getByRole("link", { name: "ผู้ใช้" }).click();
   await adminPage.getByLabel("เบอร์โทร อีเมล หรือชื่อ").fill("081-234-5678");
   await adminPage.getByRole("button", { name: "ค้นหาผู้ใช้" }).click();
@@ -330,9 +439,20 @@ try {
   await adminPage.getByRole("link", { name: "สมศรี ใจดี (Demo Resident)" }).click();
   await adminPage.getByRole("heading", { name: "สมศรี ใจดี (Demo Resident)" }).waitFor();
   await inspect(adminPage, "admin-user");
+
+  // The audit log has each of the day's actions in words, with names.
   await adminPage.getByRole("link", { name: "บันทึกการใช้งาน" }).click();
   await adminPage.locator("li.person").first().waitFor();
-  check((await adminPage.textContent("main")).includes("walk_in_enrolled"), "the audit log does not show the walk-ins");
+  const actions = await adminPage.locator("strong.action").allTextContents();
+  for (const action of ["สร้างประกาศ", "เพิ่มศูนย์", "เพิ่มเจ้าหน้าที่ประจำศูนย์", "ลงทะเบียนหน้าศูนย์"]) {
+    check(actions.includes(action), `the audit log shows "${action}": ${actions.join(", ")}`);
+  }
+  await adminPage.getByLabel("การกระทำ").selectOption("center_created");
+  await adminPage.getByRole("button", { name: "แสดง", exact: true }).click();
+  await adminPage.waitForURL(/action=center_created/);
+  const rows = await adminPage.locator("li.person").allTextContents();
+  check(rows.length >= 1 && rows.every((r) => r.includes("เพิ่มศูนย์")), "the filter keeps center creations only");
+  check(rows.some((r) => r.includes("ศูนย์ดิจิทัลชุมชนบ้านหนองหอย")), "the new center is named in the log");
   await inspect(adminPage, "admin-audit");
   await adminContext.close();
 
