@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -13,6 +14,7 @@ use crate::error::FieldError;
 use crate::handlers::broadcasts::validate_new_broadcast;
 use crate::handlers::with_db;
 use crate::models::course_sessions::SessionChange;
+use crate::models::idempotency::Retry;
 use crate::ops;
 use crate::ops::broadcasts::AudienceInput;
 use crate::push::notify::PushPolicy;
@@ -247,6 +249,9 @@ pub async fn edit_session(
 pub struct MessageForm {
     #[serde(default)]
     csrf: String,
+    /// The page's one-time key: the same message sent twice (a double tap) goes once.
+    #[serde(default)]
+    once: String,
     #[serde(default)]
     title: String,
     #[serde(default)]
@@ -302,10 +307,17 @@ pub async fn message_session(
             return render_session(&req, staff, &pool, id, &no_query, refused(shown, typed)).await;
         }
     };
+    let retry = (!form.once.is_empty() && form.once.len() <= 64).then(|| Retry {
+        key: format!("console:message:{}", form.once),
+        fingerprint: format!(
+            "{:x}",
+            Sha256::digest(format!("message {id}\n{title}\n{body}"))
+        ),
+    });
     let actor = staff.actor();
     let per_day = settings.limits.broadcasts_per_day;
     let created = with_db(&pool, move |conn| {
-        ops::broadcasts::create(conn, &actor, per_day, new, None)
+        ops::broadcasts::create(conn, &actor, per_day, new, retry.as_ref())
     })
     .await;
     match created {
