@@ -367,8 +367,8 @@ pub fn seed_demo(conn: &mut DbConn, seed: u64) -> anyhow::Result<()> {
     }
     let loaded = crate::demo::seed_network(conn, seed)?;
     println!(
-        "demo network loaded (seed {seed}): {} centers in 77 provinces, {} courses, {} upcoming sessions",
-        loaded.centers, loaded.courses, loaded.sessions
+        "demo network loaded (seed {seed}): {} centers in 77 provinces, {} courses, {} upcoming sessions, {} held in the last three weeks",
+        loaded.centers, loaded.courses, loaded.sessions, loaded.past_sessions
     );
     println!("demo accounts (for trying OCOD out only):");
     for (role, login, password, name) in DEMO_USERS {

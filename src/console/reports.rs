@@ -19,7 +19,6 @@ use crate::models::reports::{self, GroupBy, ReportRow};
 use crate::models::{centers, courses};
 
 use super::admin_words::{self as aw, admin_words};
-use super::dashboard::bangkok_month;
 use super::schedule::parse_local;
 use super::session::Staff;
 use super::today::{center_label, course_title};
@@ -50,7 +49,11 @@ struct Asked {
     to_day: String,
 }
 
-/// This month unless days are given; `to` is the last day included.
+/// How far either side of today the report reaches unless days are given: what happened
+/// lately and what is booked.
+const DEFAULT_REACH_DAYS: i64 = 30;
+
+/// 30 days either side of today unless days are given; `to` is the last day included.
 fn ask(locale: Locale, q: &ReportQuery, errors: &mut FormErrors) -> Option<Asked> {
     let group_by = if q.group_by.is_empty() {
         Some(GroupBy::Province)
@@ -60,7 +63,11 @@ fn ask(locale: Locale, q: &ReportQuery, errors: &mut FormErrors) -> Option<Asked
     if group_by.is_none() {
         errors.add(locale, "group_by", Code::InvalidValue);
     }
-    let (month_from, month_to) = bangkok_month(db::now());
+    let today = bangkok(db::now()).date().and_time(NaiveTime::MIN);
+    let (default_from, default_to) = (
+        from_bangkok(today - Duration::days(DEFAULT_REACH_DAYS)),
+        from_bangkok(today + Duration::days(DEFAULT_REACH_DAYS)),
+    );
     let day = |raw: &str, field: &str, default: NaiveDateTime, errors: &mut FormErrors| {
         if raw.trim().is_empty() {
             return Some(default);
@@ -73,9 +80,9 @@ fn ask(locale: Locale, q: &ReportQuery, errors: &mut FormErrors) -> Option<Asked
             }
         }
     };
-    let from = day(&q.from, "from", month_from, errors);
+    let from = day(&q.from, "from", default_from, errors);
     // The last day shown is included: the bound is the next midnight.
-    let to = day(&q.to, "to", month_to - Duration::days(1), errors).map(|t| t + Duration::days(1));
+    let to = day(&q.to, "to", default_to, errors).map(|t| t + Duration::days(1));
     let (group_by, from, to) = (group_by?, from?, to?);
     if from >= to {
         errors.add(locale, "to", Code::EndsBeforeStart);
@@ -243,8 +250,8 @@ fn query_string(asked: &Asked) -> String {
         .finish()
 }
 
-/// `GET /console/reports?group_by=&from=&to=` (Bangkok days, both included; this month
-/// by default).
+/// `GET /console/reports?group_by=&from=&to=` (Bangkok days, both included; 30 days either
+/// side of today by default).
 pub async fn reports_page(
     req: HttpRequest,
     staff: Staff,

@@ -15,6 +15,7 @@ use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
 
 pub mod desk;
+mod history;
 
 pub const DEMO_CENTERS: usize = 2_394;
 pub const DEMO_UNDER_CONSTRUCTION: usize = 250;
@@ -435,6 +436,8 @@ pub struct Loaded {
     pub centers: usize,
     pub courses: usize,
     pub sessions: usize,
+    /// Sessions of the last three weeks, with their attendance.
+    pub past_sessions: usize,
     /// The center the demo staff member is assigned to (the first active one in Chiang Mai).
     pub staff_center: Option<Center>,
 }
@@ -451,6 +454,7 @@ pub fn seed_network(conn: &mut DbConn, seed: u64) -> anyhow::Result<Loaded> {
         course_sessions::insert_many(conn, &sessions)?;
         Ok(())
     })?;
+    let past_sessions = history::seed(conn, seed, &centers_list, &courses_list)?;
     let staff_center = centers_list
         .iter()
         .find(|c| c.province == "เชียงใหม่" && c.status == CenterStatus::Active)
@@ -459,6 +463,7 @@ pub fn seed_network(conn: &mut DbConn, seed: u64) -> anyhow::Result<Loaded> {
         centers: centers_list.len(),
         courses: courses_list.len(),
         sessions: sessions.len(),
+        past_sessions,
         staff_center,
     })
 }

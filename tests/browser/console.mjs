@@ -454,6 +454,11 @@ try {
   check(rows.length >= 1 && rows.every((r) => r.includes("เพิ่มศูนย์")), "the filter keeps center creations only");
   check(rows.some((r) => r.includes("ศูนย์ดิจิทัลชุมชนบ้านหนองหอย")), "the new center is named in the log");
   await inspect(adminPage, "admin-audit");
+
+  // The dashboard after the day: the broadcast's pushes count in the delivery rate.
+  await adminPage.getByRole("link", { name: "ภาพรวม" }).click();
+  check(/^\d+%$/.test(await figure("อัตราการส่งแจ้งเตือนถึงเครื่อง 7 วันที่ผ่านมา")), "the dashboard shows a delivery rate");
+  await inspect(adminPage, "admin-dashboard-end");
   await adminContext.close();
 
   writeFileSync(join(out, "report.json"), JSON.stringify(report, null, 2));
