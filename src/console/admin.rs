@@ -17,7 +17,7 @@ use crate::ops;
 
 use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::{local_phone, notice};
-use super::view::{here, html, see_other, FormErrors, Shell};
+use super::view::{here, html, see_other, DoneQuery, FormErrors, Shell};
 use super::words;
 use super::{ConsoleError, PageResult};
 
@@ -121,11 +121,6 @@ struct UserPage {
     is_me: bool,
     enrollments: Vec<EnrollmentRow>,
     errors: FormErrors,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 async fn render_user(

@@ -28,7 +28,9 @@ use super::schedule::parse_local;
 use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::once_key;
 use super::today::{center_label, course_title};
-use super::view::{here, html, line_breaks, see_other, Choice, FormErrors, InputField, Shell};
+use super::view::{
+    here, html, line_breaks, see_other, Choice, DoneQuery, FormErrors, InputField, Shell,
+};
 use super::words::{self, from_bangkok};
 use super::{ConsoleError, PageResult};
 
@@ -722,11 +724,6 @@ async fn render_broadcast(
         errors,
     };
     Ok(html(status_code, page.render()))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// `GET /console/broadcasts/{id}`: its texts, audience, status and delivery figures.

@@ -29,7 +29,7 @@ use super::admin_words::{self as aw, admin_words};
 use super::session::{ConsoleForm, CsrfOnly, Posted, Staff};
 use super::session_page::local_phone;
 use super::today::center_label;
-use super::view::{here, html, see_other, Choice, FormErrors, InputField, Shell};
+use super::view::{here, html, see_other, Choice, DoneQuery, FormErrors, InputField, Shell};
 use super::{ConsoleError, PageResult};
 
 /// Most centers a search lists.
@@ -425,11 +425,6 @@ async fn render_center(
         staff_errors: refused.staff_errors,
     };
     Ok(html(status, page.render()))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// `GET /console/centers/{id}`: the center's fields to edit, and its staff.

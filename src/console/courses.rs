@@ -21,7 +21,9 @@ use crate::ops;
 use super::admin_words::{self as aw, admin_words};
 use super::session::{ConsoleForm, Posted, Staff};
 use super::today::course_title;
-use super::view::{here, html, line_breaks, see_other, Choice, FormErrors, InputField, Shell};
+use super::view::{
+    here, html, line_breaks, see_other, Choice, DoneQuery, FormErrors, InputField, Shell,
+};
 use super::{ConsoleError, PageResult};
 
 /// The catalogue is small (tens of courses); a page lists this many at most.
@@ -279,11 +281,6 @@ pub async fn create_course(
             course_page(&req, &staff, title, action, &form, errors, None)
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
 }
 
 /// `GET /console/courses/{id}`

@@ -18,6 +18,12 @@ pub fn here(req: &actix_web::HttpRequest) -> String {
     }
 }
 
+/// `?done=`: what the last action did, for the page to say so.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DoneQuery {
+    pub done: Option<String>,
+}
+
 /// The frame around every signed-in page.
 pub struct Shell {
     pub w: &'static Words,
