@@ -320,12 +320,13 @@ async fn render_composer(
     staff: &Staff,
     pool: &web::Data<DbPool>,
     form: &ComposerForm,
-    errors: FormErrors,
-    status: StatusCode,
+    mut errors: FormErrors,
+    mut status: StatusCode,
 ) -> PageResult {
     let locale = staff.locale;
     let (a, w) = (admin_words(locale), words::words(locale));
     let (actor, audience, count) = (staff.actor(), form.audience(), errors.is_empty());
+    let rename = audience.rename();
     let (all_courses, reached) = with_db(pool, move |conn| {
         let all = courses::list(
             conn,
@@ -336,14 +337,24 @@ async fn render_composer(
         )?;
         // The count is shown when the audience is sound; a refused one has its error.
         let reached = if count {
-            reach(conn, &actor, &audience).ok()
+            match reach(conn, &actor, &audience) {
+                Ok(counted) => Ok(Some(counted)),
+                Err(ApiError::Validation(fields)) => Err(fields),
+                Err(e) => return Err(e),
+            }
         } else {
-            None
+            Ok(None)
         };
         Ok((all, reached))
     })
     .await
     .map_err(|e| ConsoleError::from_api(locale, e))?;
+    // A preview of an audience the API refuses shows why, beside its field.
+    let reached = reached.unwrap_or_else(|fields| {
+        errors.add_all(locale, &fields, &rename);
+        status = StatusCode::UNPROCESSABLE_ENTITY;
+        None
+    });
     let text = |name, label, value: &str, kind, max: usize, maxlength| InputField {
         maxlength: Some(maxlength),
         counter: Some(max),

@@ -548,6 +548,14 @@ async fn the_composer_counts_the_audience_like_the_api_and_sends_once() {
     assert!(page.body.contains("New sessions"));
     assert!(page.body.contains("12/65"), "the character count");
     assert_eq!(app.count("broadcasts").await, 0);
+    // A preview of an unknown center says so beside the field.
+    let mut unknown = composer_fields(&once, "", "now");
+    unknown[1] = ("intent", "preview");
+    unknown[6] = ("kind", "center");
+    unknown.push(("center", "NO-SUCH-CODE"));
+    let page = admin.post("/console/broadcasts/new", &unknown).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("id=\"f-center-error\""), "{}", page.body);
 
     // Refused: errors beside their fields; nothing sent.
     let mut bad = composer_fields(&once, "", "later");
