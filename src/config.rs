@@ -77,6 +77,10 @@ pub struct Settings {
     /// How long a claimed delivery stays a worker's before another may take it over (a
     /// worker that died mid-send); keep it well above the 10 s send timeout.
     pub push_lease: Duration,
+    /// One-time sign-in codes: how long, how often, how many.
+    pub otp: OtpSettings,
+    /// How text messages go out (`OCOD_SMS_PROVIDER`).
+    pub sms: SmsProvider,
     pub log_format: LogFormat,
     pub log_filter: String,
     /// Whether `serve` runs the push worker too (`--no-worker` turns it off).
@@ -172,6 +176,8 @@ impl Settings {
         let directory_refresh = duration("OCOD_DIRECTORY_REFRESH", "1s");
         let worker_poll = duration("OCOD_WORKER_POLL", "1s");
         let push_lease = duration("OCOD_PUSH_LEASE", "60s");
+        let otp_ttl = duration("OCOD_OTP_TTL", "10m").max(Duration::from_secs(1));
+        let otp_resend_after = duration("OCOD_OTP_RESEND_AFTER", "60s");
 
         let mut number = |key: &str, default: u64, min: u64, max: u64| -> u64 {
             match get(key) {
@@ -202,6 +208,13 @@ impl Settings {
         };
         let signups_per_address_per_hour =
             number("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", 20, 0, 1_000_000) as u32;
+        let otp = OtpSettings {
+            ttl: otp_ttl,
+            resend_after: otp_resend_after,
+            per_phone_per_hour: number("OCOD_OTP_PER_PHONE_PER_HOUR", 5, 1, 1000) as u32,
+            per_address_per_hour: number("OCOD_OTP_PER_ADDRESS_PER_HOUR", 30, 1, 1_000_000) as u32,
+            per_day: number("OCOD_OTP_PER_DAY", 10_000, 1, 100_000_000) as u32,
+        };
         let trusted_proxies = match crate::http::client_address::Cidr::parse_list(
             &get("OCOD_TRUSTED_PROXIES").unwrap_or_default(),
         ) {
@@ -250,6 +263,44 @@ impl Settings {
                 "OCOD_FCM_ENDPOINT must be an http(s) URL, not `{fcm_endpoint}`"
             ));
         }
+
+        let twilio_endpoint = get("OCOD_TWILIO_ENDPOINT")
+            .unwrap_or_else(|| "https://api.twilio.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        if !(twilio_endpoint.starts_with("https://") || twilio_endpoint.starts_with("http://")) {
+            problems.push(format!(
+                "OCOD_TWILIO_ENDPOINT must be an http(s) URL, not `{twilio_endpoint}`"
+            ));
+        }
+        let twilio = |problems: &mut Vec<String>| {
+            let mut need = |key: &str| {
+                get(key).unwrap_or_else(|| {
+                    problems.push(format!("{key} must be set when OCOD_SMS_PROVIDER=twilio"));
+                    String::new()
+                })
+            };
+            SmsProvider::Twilio(TwilioSettings {
+                account_sid: need("TWILIO_ACCOUNT_SID"),
+                auth_token: Secret(need("TWILIO_AUTH_TOKEN").into_bytes()),
+                from: need("OCOD_SMS_FROM"),
+                endpoint: twilio_endpoint.clone(),
+            })
+        };
+        let sms = match get("OCOD_SMS_PROVIDER").as_deref() {
+            Some("log") => SmsProvider::Log,
+            Some("twilio") => twilio(&mut problems),
+            // Unset: Twilio when it is configured; otherwise the log (and a warning at
+            // start, outside `--dev`).
+            None if get("TWILIO_ACCOUNT_SID").is_some() && !dev => twilio(&mut problems),
+            None => SmsProvider::Log,
+            Some(other) => {
+                problems.push(format!(
+                    "OCOD_SMS_PROVIDER must be `twilio` or `log`, not `{other}`"
+                ));
+                SmsProvider::Log
+            }
+        };
 
         let log_format = match get("OCOD_LOG_FORMAT").as_deref() {
             None if dev => LogFormat::Pretty,
@@ -302,6 +353,8 @@ impl Settings {
                 push_max_attempts,
                 worker_poll: worker_poll.max(Duration::from_millis(100)),
                 push_lease: push_lease.max(Duration::from_secs(1)),
+                otp,
+                sms,
                 log_format,
                 log_filter,
                 run_worker: true,
@@ -309,6 +362,40 @@ impl Settings {
             _ => Err(ConfigError(problems)),
         }
     }
+}
+
+/// The rules of one-time sign-in codes (PRODUCT.md section 7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtpSettings {
+    /// How long a code works (`OCOD_OTP_TTL`, 10 minutes).
+    pub ttl: Duration,
+    /// The least time between two codes for one phone (`OCOD_OTP_RESEND_AFTER`, 60 s).
+    pub resend_after: Duration,
+    pub per_phone_per_hour: u32,
+    pub per_address_per_hour: u32,
+    /// Codes sent by the whole server in 24 hours (`OCOD_OTP_PER_DAY`): a ceiling on
+    /// what an attack can cost in SMS.
+    pub per_day: u32,
+}
+
+/// How text messages are sent.
+#[derive(Debug, Clone)]
+pub enum SmsProvider {
+    /// Written to the log only (the default with `--dev`; needs nothing).
+    Log,
+    Twilio(TwilioSettings),
+}
+
+/// Twilio Programmable Messaging.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    pub auth_token: Secret,
+    /// A sender number (`+1…`, an alphanumeric sender ID) or a Messaging Service SID
+    /// (`MG…`), sent as `From` or `MessagingServiceSid`.
+    pub from: String,
+    /// `OCOD_TWILIO_ENDPOINT` (https://api.twilio.com; a stand-in's address in tests).
+    pub endpoint: String,
 }
 
 /// Per-person limits that keep one account (or a stolen token) from taking a whole

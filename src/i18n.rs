@@ -134,6 +134,21 @@ codes! {
     TooManyLoginAttempts => "too_many_login_attempts",
         "ใส่รหัสผ่านผิดหลายครั้งเกินไป",
         "Too many wrong passwords.";
+    PhoneNotMobile => "phone_not_mobile",
+        "รหัสส่งทาง SMS ได้เฉพาะเบอร์มือถือในประเทศไทย (ขึ้นต้นด้วย 06 08 หรือ 09)",
+        "Codes are sent by SMS to Thai mobile numbers only (starting 06, 08 or 09).";
+    OtpTooSoon => "otp_too_soon",
+        "เพิ่งส่งรหัสไปเมื่อสักครู่ กรุณารอสักครู่แล้วขอใหม่",
+        "A code was sent moments ago; wait a little before asking for another.";
+    TooManyCodes => "too_many_codes",
+        "ขอรหัสบ่อยเกินไป กรุณาลองใหม่ภายหลัง",
+        "Too many codes were asked for; try again later.";
+    OtpInvalid => "otp_invalid",
+        "รหัสไม่ถูกต้องหรือหมดอายุแล้ว กรุณาขอรหัสใหม่",
+        "The code is wrong or has expired; ask for a new one.";
+    DisplayNameRequired => "display_name_required",
+        "เบอร์นี้ยังไม่มีบัญชี กรุณาใส่ชื่อเพื่อสร้างบัญชีใหม่",
+        "This phone has no account yet; give a name to create one.";
     TooManySignups => "too_many_signups",
         "สมัครสมาชิกจากเครือข่ายนี้มากเกินไป กรุณาลองใหม่ภายหลัง",
         "Too many accounts were created from this network. Try again later.";

@@ -22,5 +22,6 @@ pub mod privacy;
 pub mod push;
 pub mod routes;
 pub mod schema;
+pub mod sms;
 pub mod startup;
 pub mod telemetry;

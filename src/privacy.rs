@@ -100,6 +100,11 @@ pub fn erase_account(
             .execute(conn)?;
         diesel::delete(center_staff::table.filter(center_staff::user_id.eq(user_id)))
             .execute(conn)?;
+        if let Some(phone) = &phone {
+            // Sign-in codes and texts not yet sent to the phone go with it.
+            crate::auth::otp::forget(conn, phone)?;
+            crate::sms::outbox::forget_pending(conn, phone)?;
+        }
         diesel::update(users::table.find(user_id))
             .set((
                 users::phone.eq(None::<String>),

@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use crate::error::ApiError;
 use crate::handlers::{
     admin_users, auth, broadcasts, centers, course_sessions, courses, devices, enrollments, me,
-    privacy, reports, system,
+    otp, privacy, reports, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -55,6 +55,8 @@ route_table! {
     "/api/v1/auth/login" => { post: auth::login },
     "/api/v1/auth/refresh" => { post: auth::refresh_tokens },
     "/api/v1/auth/logout" => { post: auth::logout },
+    "/api/v1/auth/otp/request" => { post: otp::request_otp },
+    "/api/v1/auth/otp/verify" => { post: otp::verify_otp },
     "/api/v1/me" => { get: me::get_me, patch: me::update_me, delete: privacy::delete_me },
     "/api/v1/me/export" => { get: privacy::export_me },
     "/api/v1/me/devices" => { post: devices::register_device },

@@ -162,6 +162,37 @@ diesel::joinable!(course_sessions -> courses (course_id));
 diesel::joinable!(enrollments -> course_sessions (session_id));
 diesel::joinable!(enrollments -> users (user_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
+diesel::table! {
+    otp_codes (id) {
+        id -> BigInt,
+        phone -> Text,
+        code_hash -> Text,
+        wrong_tries -> Integer,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        ended_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sms_messages (id) {
+        id -> BigInt,
+        to_phone -> Text,
+        body -> Text,
+        purpose -> Text,
+        status -> Text,
+        attempts -> Integer,
+        due_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        provider_id -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     auth_sessions,
@@ -180,6 +211,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     push_deliveries,
     broadcasts,
     audit_log,
+    otp_codes,
+    sms_messages,
 );
 
 // The admin report groups enrollments by status together with these.

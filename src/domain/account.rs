@@ -52,6 +52,11 @@ impl Phone {
         Ok(Phone(format!("+66{national}")))
     }
 
+    /// Whether it is a mobile number (one a text message reaches): +66 6…, 8…, 9….
+    pub fn is_mobile(&self) -> bool {
+        self.0.len() == 12 && matches!(self.0.as_bytes()[3], b'6' | b'8' | b'9')
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

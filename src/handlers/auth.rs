@@ -47,14 +47,18 @@ pub struct RefreshRequest {
     refresh_token: String,
 }
 
-fn user_agent(req: &HttpRequest) -> Option<String> {
+pub(super) fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
 }
 
-fn token_pair(keys: &TokenKeys, user: User, refresh: IssuedRefresh) -> ApiResult<TokenPair> {
+pub(super) fn token_pair(
+    keys: &TokenKeys,
+    user: User,
+    refresh: IssuedRefresh,
+) -> ApiResult<TokenPair> {
     let role = user.role;
     let access_token = keys.issue_access(&user.id, &refresh.session_id, role)?;
     Ok(TokenPair {

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod enrollments;
 pub mod fields;
 pub mod me;
+pub mod otp;
 pub mod privacy;
 pub mod reports;
 pub mod roster;

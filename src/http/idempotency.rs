@@ -69,6 +69,8 @@ const ANONYMOUS_ROUTES: &[&str] = &[
     "/api/v1/auth/register",
     "/api/v1/auth/login",
     "/api/v1/auth/refresh",
+    "/api/v1/auth/otp/request",
+    "/api/v1/auth/otp/verify",
 ];
 
 /// Whose key it is: the user of a valid bearer token, or the caller's address on the

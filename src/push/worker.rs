@@ -15,6 +15,7 @@ use crate::db::DbPool;
 use crate::domain::QuietHours;
 use crate::http::metrics::Metrics;
 use crate::models::broadcasts;
+use crate::sms::SmsSender;
 
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Claimed, FanOut, Recorded};
@@ -34,11 +35,16 @@ pub struct Step {
     pub fan_out: FanOut,
     pub claimed: usize,
     pub recorded: Recorded,
+    /// Text messages claimed and sent.
+    pub texts: usize,
 }
 
 impl Step {
     pub fn is_idle(&self) -> bool {
-        self.claimed == 0 && self.expanded == 0 && self.fan_out == FanOut::default()
+        self.claimed == 0
+            && self.expanded == 0
+            && self.fan_out == FanOut::default()
+            && self.texts == 0
     }
 }
 
@@ -52,6 +58,8 @@ pub struct PushWorker {
     poll: Duration,
     lease: Duration,
     metrics: Option<Arc<Metrics>>,
+    /// Where text messages go (the worker sends them too).
+    sms: Arc<SmsSender>,
 }
 
 impl PushWorker {
@@ -74,8 +82,13 @@ impl PushWorker {
                 None
             }
         };
+        if matches!(settings.sms, crate::config::SmsProvider::Log) {
+            tracing::warn!("sms: OCOD_SMS_PROVIDER=log; text messages (sign-in codes too) are written to the log only");
+        }
+        let sms = Arc::new(SmsSender::from_settings(&settings.sms)?);
         Ok(PushWorker {
             pool,
+            sms,
             fcm,
             quiet_hours: settings.quiet_hours,
             concurrency: settings.push_concurrency,
@@ -103,6 +116,9 @@ impl PushWorker {
     /// are recorded in chunks as they come, so claiming and recording overlap the wait on
     /// FCM instead of adding to it.
     pub async fn step(&self) -> anyhow::Result<Step> {
+        // Texts first: a sign-in code is waited for by someone holding their phone.
+        let texts =
+            crate::sms::send_due(&self.pool, &self.sms, self.lease, self.max_attempts).await?;
         let expanded = self
             .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
             .await?;
@@ -113,6 +129,7 @@ impl PushWorker {
         let mut step = Step {
             expanded,
             fan_out,
+            texts,
             ..Step::default()
         };
         if fan_out.delivered > 0 && self.fcm.is_none() {

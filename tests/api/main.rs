@@ -23,6 +23,7 @@ mod idempotency;
 mod limits;
 mod me;
 mod openapi;
+mod otp;
 mod owasp;
 mod privacy;
 mod push;

@@ -137,6 +137,9 @@ mod the_spec_states_what_the_server_enforces {
 
     static PHONE: LazyLock<regex::Regex> =
         LazyLock::new(|| spec_pattern("RegisterRequest", "phone"));
+    static MOBILE: LazyLock<regex::Regex> = LazyLock::new(|| spec_pattern("OtpRequest", "phone"));
+    static MOBILE_VERIFY: LazyLock<regex::Regex> =
+        LazyLock::new(|| spec_pattern("OtpVerify", "phone"));
     static TEXT: LazyLock<regex::Regex> =
         LazyLock::new(|| spec_pattern("CreateCourseRequest", "title_th"));
     static OPTIONAL: LazyLock<regex::Regex> =
@@ -156,6 +159,16 @@ mod the_spec_states_what_the_server_enforces {
                     Phone::parse(&candidate).is_ok(),
                     "{:?}", candidate
                 );
+            }
+        }
+
+        /// Codes go to mobile numbers only (06, 08, 09).
+        #[test]
+        fn mobile_numbers(raw in "[0-9๐๖๘+ .()a-]{0,18}", prefix in "(|0|66|\\+66|\\+66 0|0 )", first in "[0-9]", rest in "[0-9 -]{0,12}") {
+            for candidate in [raw.clone(), format!("{prefix}{first}{rest}")] {
+                let served = Phone::parse(&candidate).is_ok_and(|p| p.is_mobile());
+                prop_assert_eq!(MOBILE.is_match(&candidate), served, "{:?}", candidate);
+                prop_assert_eq!(MOBILE_VERIFY.is_match(&candidate), served, "{:?}", candidate);
             }
         }
 

@@ -1,0 +1,2 @@
+DROP TABLE sms_messages;
+DROP TABLE otp_codes;
