@@ -16,6 +16,9 @@ pub struct Metrics {
     /// Pushes handed to FCM, by outcome (sent, invalid_token, retry, failed) and reason
     /// (FCM's error code, the HTTP status, or `network`).
     pub pushes: IntCounterVec,
+    /// Text messages handed to the SMS provider, by purpose (otp, notice) and outcome
+    /// (sent, retry, failed).
+    pub texts: IntCounterVec,
     push_queue_depth: Gauge,
     push_oldest_due_seconds: Gauge,
     pool_size: Gauge,
@@ -55,6 +58,13 @@ impl Metrics {
             ),
             &["outcome", "reason"],
         )?;
+        let texts = IntCounterVec::new(
+            Opts::new(
+                "sms_total",
+                "Text messages handed to the SMS provider by this process, by purpose and outcome",
+            ),
+            &["purpose", "outcome"],
+        )?;
         let push_queue_depth = Gauge::new(
             "push_queue_depth",
             "Deliveries waiting to be sent (all processes)",
@@ -79,6 +89,7 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(pushes.clone()))?;
+        registry.register(Box::new(texts.clone()))?;
         registry.register(Box::new(push_queue_depth.clone()))?;
         registry.register(Box::new(push_oldest_due_seconds.clone()))?;
         registry.register(Box::new(pool_size.clone()))?;
@@ -90,6 +101,7 @@ impl Metrics {
             latency,
             in_flight,
             pushes,
+            texts,
             push_queue_depth,
             push_oldest_due_seconds,
             pool_size,

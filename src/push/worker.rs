@@ -117,8 +117,14 @@ impl PushWorker {
     /// FCM instead of adding to it.
     pub async fn step(&self) -> anyhow::Result<Step> {
         // Texts first: a sign-in code is waited for by someone holding their phone.
-        let texts =
-            crate::sms::send_due(&self.pool, &self.sms, self.lease, self.max_attempts).await?;
+        let texts = crate::sms::send_due(
+            &self.pool,
+            &self.sms,
+            self.lease,
+            self.max_attempts,
+            self.metrics.as_deref(),
+        )
+        .await?;
         let expanded = self
             .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
             .await?;

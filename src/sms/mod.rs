@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 
 use crate::config::SmsProvider;
 use crate::db::DbPool;
+use crate::http::metrics::Metrics;
 
 use outbox::{ClaimedSms, SmsOutcome};
 use twilio::TwilioClient;
@@ -60,6 +61,7 @@ pub async fn send_due(
     sender: &Arc<SmsSender>,
     lease: Duration,
     max_attempts: i32,
+    metrics: Option<&Metrics>,
 ) -> anyhow::Result<usize> {
     let db = pool.clone();
     let claimed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<ClaimedSms>> {
@@ -90,6 +92,18 @@ pub async fn send_due(
         .collect()
         .await;
     for (sms, outcome) in &results {
+        let label = match outcome {
+            SmsOutcome::Sent(_) => "sent",
+            SmsOutcome::Retry { .. } => "retry",
+            SmsOutcome::Failed(_) => "failed",
+        };
+        if let Some(counter) = metrics.and_then(|m| {
+            m.texts
+                .get_metric_with_label_values(&[&sms.purpose, label])
+                .ok()
+        }) {
+            counter.inc();
+        }
         match outcome {
             SmsOutcome::Sent(_) => {}
             SmsOutcome::Retry { reason, .. } => {

@@ -456,3 +456,63 @@ async fn erasure_forgets_the_phones_codes_and_unsent_texts() {
     assert_eq!(rig.sms_rows("pending").await, 0);
     assert_eq!(rig.app.count("otp_codes").await, 0);
 }
+
+#[tokio::test]
+async fn a_worker_that_dies_after_claiming_loses_no_text() {
+    let rig = spawn_sms_app(&[("OCOD_PUSH_LEASE", "1s")]).await;
+    let phone = unique_phone();
+    rig.request(&phone).await;
+    // Another worker claims the text and dies before sending or recording it.
+    let pool = rig.app.pool.clone();
+    let claimed = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        ocod::sms::outbox::claim(&mut conn, std::time::Duration::from_secs(1), 10).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // While its lease holds, nobody else sends it.
+    rig.worker.step().await.unwrap();
+    assert_eq!(rig.twilio.state.requests(), 0);
+    // Then it is taken over and sent, once.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let texts = rig.texts(1).await;
+    assert_eq!(texts.len(), 1);
+    assert_eq!(texts[0].to, e164(&phone));
+    for _ in 0..3 {
+        rig.worker.step().await.unwrap();
+    }
+    assert_eq!(rig.twilio.state.requests(), 1);
+}
+
+#[tokio::test]
+async fn the_servers_own_worker_sends_codes_and_counts_them_in_metrics() {
+    // No provider configured: texts go to the log (as with --dev), and are counted.
+    let app = crate::helpers::spawn_app().await;
+    let res = app
+        .post_json(
+            "/api/v1/auth/otp/request",
+            &json!({ "phone": unique_phone() }),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let started = std::time::Instant::now();
+    loop {
+        let metrics = app.get("/metrics", None).await.text().await.unwrap();
+        let counted = metrics.lines().any(|l| {
+            l.starts_with("ocod_sms_total{")
+                && l.contains("purpose=\"otp\"")
+                && l.contains("outcome=\"sent\"")
+                && l.ends_with(" 1")
+        });
+        if counted {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
