@@ -81,6 +81,10 @@ pub struct Settings {
     pub otp: OtpSettings,
     /// How text messages go out (`OCOD_SMS_PROVIDER`).
     pub sms: SmsProvider,
+    /// The LINE official account, when one is connected.
+    pub line: Option<LineSettings>,
+    /// The base of absolute URLs that leave the server (`OCOD_PUBLIC_URL`).
+    pub public_url: String,
     pub log_format: LogFormat,
     pub log_filter: String,
     /// Whether `serve` runs the push worker too (`--no-worker` turns it off).
@@ -302,6 +306,34 @@ impl Settings {
             }
         };
 
+        let line_endpoint = get("OCOD_LINE_ENDPOINT")
+            .unwrap_or_else(|| "https://api.line.me".into())
+            .trim_end_matches('/')
+            .to_string();
+        if !(line_endpoint.starts_with("https://") || line_endpoint.starts_with("http://")) {
+            problems.push(format!(
+                "OCOD_LINE_ENDPOINT must be an http(s) URL, not `{line_endpoint}`"
+            ));
+        }
+        let line = match (
+            get("OCOD_LINE_CHANNEL_SECRET"),
+            get("OCOD_LINE_CHANNEL_TOKEN"),
+        ) {
+            (Some(secret), Some(token)) => Some(LineSettings {
+                channel_secret: Secret(secret.into_bytes()),
+                channel_token: Secret(token.into_bytes()),
+                endpoint: line_endpoint,
+                add_friend_url: get("OCOD_LINE_ADD_FRIEND_URL"),
+            }),
+            (None, None) => None,
+            _ => {
+                problems.push(
+                    "OCOD_LINE_CHANNEL_SECRET and OCOD_LINE_CHANNEL_TOKEN are set together".into(),
+                );
+                None
+            }
+        };
+
         let log_format = match get("OCOD_LOG_FORMAT").as_deref() {
             None if dev => LogFormat::Pretty,
             None | Some("json") => LogFormat::Json,
@@ -320,6 +352,10 @@ impl Settings {
         }
 
         let bind = get("OCOD_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let public_url = get("OCOD_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{bind}"))
+            .trim_end_matches('/')
+            .to_string();
         if bind.parse::<std::net::SocketAddr>().is_err() {
             problems.push(format!(
                 "OCOD_BIND must be HOST:PORT with an IP address, not `{bind}`"
@@ -355,6 +391,8 @@ impl Settings {
                 push_lease: push_lease.max(Duration::from_secs(1)),
                 otp,
                 sms,
+                line,
+                public_url,
                 log_format,
                 log_filter,
                 run_worker: true,
@@ -396,6 +434,19 @@ pub struct TwilioSettings {
     pub from: String,
     /// `OCOD_TWILIO_ENDPOINT` (https://api.twilio.com; a stand-in's address in tests).
     pub endpoint: String,
+}
+
+/// The LINE Messaging API channel of OCOD's official account.
+#[derive(Debug, Clone)]
+pub struct LineSettings {
+    /// Signs the webhook's requests (`x-line-signature`).
+    pub channel_secret: Secret,
+    /// A channel access token, for replies and pushes.
+    pub channel_token: Secret,
+    /// `OCOD_LINE_ENDPOINT` (https://api.line.me; a stand-in's address in tests).
+    pub endpoint: String,
+    /// Where residents add the official account as a friend (`OCOD_LINE_ADD_FRIEND_URL`).
+    pub add_friend_url: Option<String>,
 }
 
 /// Per-person limits that keep one account (or a stolen token) from taking a whole

@@ -134,6 +134,9 @@ codes! {
     TooManyLoginAttempts => "too_many_login_attempts",
         "ใส่รหัสผ่านผิดหลายครั้งเกินไป",
         "Too many wrong passwords.";
+    InvalidSignature => "invalid_signature",
+        "ลายเซ็นของคำขอไม่ถูกต้อง",
+        "The request's signature is not valid.";
     PhoneNotMobile => "phone_not_mobile",
         "รหัสส่งทาง SMS ได้เฉพาะเบอร์มือถือในประเทศไทย (ขึ้นต้นด้วย 06 08 หรือ 09)",
         "Codes are sent by SMS to Thai mobile numbers only (starting 06, 08 or 09).";

@@ -15,6 +15,7 @@ pub mod handlers;
 pub mod http;
 pub mod i18n;
 pub mod import;
+pub mod line;
 pub mod maintenance;
 pub mod models;
 pub mod ops;

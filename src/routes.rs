@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, broadcasts, centers, course_sessions, courses, devices, enrollments, me,
-    otp, privacy, reports, system,
+    admin_users, auth, broadcasts, centers, course_sessions, courses, devices, enrollments, line,
+    me, otp, privacy, reports, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -59,6 +59,8 @@ route_table! {
     "/api/v1/auth/otp/verify" => { post: otp::verify_otp },
     "/api/v1/me" => { get: me::get_me, patch: me::update_me, delete: privacy::delete_me },
     "/api/v1/me/export" => { get: privacy::export_me },
+    "/api/v1/me/line/link" => { post: line::link_line },
+    "/api/v1/me/line" => { delete: line::unlink_line },
     "/api/v1/me/devices" => { post: devices::register_device },
     "/api/v1/me/devices/{token}" => { delete: devices::forget_device },
     "/api/v1/me/notifications" => { get: devices::list_notifications },
@@ -86,6 +88,7 @@ route_table! {
     "/api/v1/admin/users/{id}/end-sign-ins" => { post: admin_users::end_user_sign_ins },
     "/api/v1/admin/audit" => { get: admin_users::list_audit },
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },
+    "/webhooks/line" => { post: line::line_webhook },
     "/health/live" => { get: system::health_live },
     "/health/ready" => { get: system::health_ready },
     "/metrics" => { get: system::get_metrics },

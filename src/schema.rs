@@ -193,6 +193,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    line_links (user_id) {
+        user_id -> Text,
+        line_user_id -> Text,
+        linked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    line_link_codes (id) {
+        id -> BigInt,
+        user_id -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     auth_sessions,
@@ -213,6 +232,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     otp_codes,
     sms_messages,
+    line_links,
+    line_link_codes,
 );
 
 // The admin report groups enrollments by status together with these.

@@ -98,6 +98,9 @@ fn serve(
         reminder_offsets: settings.reminder_offsets.clone(),
     });
     let metrics = web::Data::from(metrics);
+    let line = web::Data::new(crate::handlers::line::LineChannel::from_settings(
+        &settings,
+    )?);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
     let settings = web::Data::new(settings);
@@ -116,6 +119,7 @@ fn serve(
             .app_data(policy.clone())
             .app_data(settings.clone())
             .app_data(metrics.clone())
+            .app_data(line.clone())
             .configure(routes::configure)
     })
     .workers(workers)

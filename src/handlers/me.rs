@@ -127,11 +127,16 @@ impl UpdateMeRequest {
 
 /// `GET /me`
 pub async fn get_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<HttpResponse> {
-    let found = with_db(&pool, move |conn| {
-        users::find(conn, &user.id)?.ok_or(ApiError::NotFound)
+    let (found, line_linked) = with_db(&pool, move |conn| {
+        let found = users::find(conn, &user.id)?.ok_or(ApiError::NotFound)?;
+        let linked = crate::line::is_linked(conn, &user.id)?;
+        Ok((found, linked))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(found)))
+    let mut body = serde_json::to_value(UserView::from(found)).map_err(anyhow::Error::from)?;
+    // Whether notices can reach the person on LINE (`POST /me/line/link`).
+    body["line_linked"] = serde_json::Value::Bool(line_linked);
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// `PATCH /me`

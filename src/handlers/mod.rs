@@ -13,6 +13,7 @@ pub mod courses;
 pub mod devices;
 pub mod enrollments;
 pub mod fields;
+pub mod line;
 pub mod me;
 pub mod otp;
 pub mod privacy;

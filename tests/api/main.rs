@@ -21,6 +21,7 @@ mod fcm;
 mod helpers;
 mod idempotency;
 mod limits;
+mod line;
 mod me;
 mod openapi;
 mod otp;

@@ -1,0 +1,2 @@
+DROP TABLE line_link_codes;
+DROP TABLE line_links;
