@@ -133,10 +133,15 @@ pub async fn get_me(user: AuthUser, pool: web::Data<DbPool>) -> ApiResult<HttpRe
         Ok((found, linked))
     })
     .await?;
-    let mut body = serde_json::to_value(UserView::from(found)).map_err(anyhow::Error::from)?;
-    // Whether notices can reach the person on LINE (`POST /me/line/link`).
+    Ok(HttpResponse::Ok().json(me_view(found, line_linked)?))
+}
+
+/// The caller as `GET /me` and `PATCH /me` show them: the profile, and whether notices
+/// can reach them on LINE (`POST /me/line/link`).
+fn me_view(user: users::User, line_linked: bool) -> ApiResult<serde_json::Value> {
+    let mut body = serde_json::to_value(UserView::from(user)).map_err(anyhow::Error::from)?;
     body["line_linked"] = serde_json::Value::Bool(line_linked);
-    Ok(HttpResponse::Ok().json(body))
+    Ok(body)
 }
 
 /// `PATCH /me`
@@ -146,9 +151,11 @@ pub async fn update_me(
     crate::http::extract::JsonBody(body): crate::http::extract::JsonBody<UpdateMeRequest>,
 ) -> ApiResult<HttpResponse> {
     let changes = body.into_changes()?;
-    let updated = with_db(&pool, move |conn| {
-        Ok(users::update_profile(conn, &user.id, changes)?)
+    let (updated, line_linked) = with_db(&pool, move |conn| {
+        let updated = users::update_profile(conn, &user.id, changes)?;
+        let linked = crate::line::is_linked(conn, &user.id)?;
+        Ok((updated, linked))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(UserView::from(updated)))
+    Ok(HttpResponse::Ok().json(me_view(updated, line_linked)?))
 }
