@@ -93,21 +93,31 @@ pub struct Settings {
 
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
+/// An HMAC-SHA256 (hex) of `value` under `key`, for `purpose` (see `Settings::keyed_hash`).
+pub fn keyed_hash(key: &[u8], purpose: &str, value: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(purpose.as_bytes());
+    mac.update(b"\0");
+    mac.update(value.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Settings {
     /// An HMAC-SHA256 (hex) of `value` under the server's secret, for `purpose`: how what a
     /// limit counts (an address, a phone) is stored without storing it.
     pub fn keyed_hash(&self, purpose: &str, value: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.jwt_secret.expose())
-            .expect("HMAC takes a key of any length");
-        mac.update(purpose.as_bytes());
-        mac.update(b"\0");
-        mac.update(value.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        keyed_hash(self.jwt_secret.expose(), purpose, value)
+    }
+
+    /// What `keyed_hash` needs, to take along without the whole settings.
+    pub fn hash_key(&self) -> Vec<u8> {
+        self.jwt_secret.expose().to_vec()
     }
 
     /// Keys failed-login records by a keyed hash of the login (see `login_throttle`).

@@ -48,8 +48,8 @@ fn mobile(raw: &str) -> ApiResult<Phone> {
 
 /// A code bound to its phone, as stored.
 fn code_hash(settings: &Settings, phone: &Phone) -> impl Fn(&str) -> String {
-    let (settings, phone) = (settings.clone(), phone.as_str().to_string());
-    move |code| settings.keyed_hash("otp", &format!("{phone}:{code}"))
+    let (key, phone) = (settings.hash_key(), phone.as_str().to_string());
+    move |code| crate::config::keyed_hash(&key, "otp", &format!("{phone}:{code}"))
 }
 
 fn locale_of(req: &HttpRequest) -> crate::domain::Locale {
