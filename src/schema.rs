@@ -301,7 +301,7 @@ diesel::table! {
     push_deliveries (id) {
         id -> BigInt,
         notification_id -> Text,
-        device_token -> Text,
+        address -> Text,
         status -> Text,
         attempts -> Integer,
         due_at -> Timestamp,
@@ -309,6 +309,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        channel -> Text,
     }
 }
 

@@ -70,6 +70,9 @@ pub struct AdminWords {
     pub people: &'static str,
     pub devices: &'static str,
     pub sent: &'static str,
+    pub sent_push: &'static str,
+    pub sent_line: &'static str,
+    pub sent_sms: &'static str,
     pub failed: &'static str,
     pub uninstalled: &'static str,
     pub still_to_go: &'static str,
@@ -86,6 +89,8 @@ pub struct AdminWords {
     pub reason: &'static str,
     pub channel: &'static str,
     pub channel_push: &'static str,
+    pub channel_line: &'static str,
+    pub channel_sms: &'static str,
     pub kind: &'static str,
     pub group_by: &'static str,
     pub show_report: &'static str,
@@ -170,6 +175,9 @@ const TH: AdminWords = AdminWords {
     people: "คน",
     devices: "เครื่อง",
     sent: "ส่งถึงแล้ว",
+    sent_push: "ทางแอป",
+    sent_line: "ทาง LINE",
+    sent_sms: "ทาง SMS",
     failed: "ส่งไม่สำเร็จ",
     uninstalled: "ถอนแอปแล้ว",
     still_to_go: "รอส่ง",
@@ -178,14 +186,16 @@ const TH: AdminWords = AdminWords {
     refresh: "อัปเดตตัวเลข",
     delivery: "การส่ง",
     push_failures: "แจ้งเตือนที่ส่งไม่สำเร็จ",
-    push_failures_intro: "แจ้งเตือนที่เลิกพยายามส่งแล้ว พร้อมเหตุผลจาก FCM ใหม่สุดก่อน",
+    push_failures_intro: "แจ้งเตือนที่เลิกพยายามส่งแล้ว ทุกช่องทาง (แอป LINE SMS) พร้อมเหตุผลจากผู้ให้บริการ ใหม่สุดก่อน",
     no_push_failures: "ไม่มีแจ้งเตือนที่ส่งไม่สำเร็จ",
     person: "ผู้รับ",
-    device: "เครื่อง",
+    device: "ส่งถึง",
     attempts: "จำนวนครั้งที่ลอง",
     reason: "เหตุผล",
     channel: "ช่องทาง",
     channel_push: "แจ้งเตือนในแอป (FCM)",
+    channel_line: "LINE",
+    channel_sms: "SMS",
     kind: "ประเภท",
     group_by: "จัดกลุ่มตาม",
     show_report: "แสดงรายงาน",
@@ -270,6 +280,9 @@ const EN: AdminWords = AdminWords {
     people: "People",
     devices: "Devices",
     sent: "Delivered",
+    sent_push: "By app push",
+    sent_line: "By LINE",
+    sent_sms: "By SMS",
     failed: "Failed",
     uninstalled: "App removed",
     still_to_go: "Still to go",
@@ -278,14 +291,16 @@ const EN: AdminWords = AdminWords {
     refresh: "Refresh figures",
     delivery: "Delivery",
     push_failures: "Push failures",
-    push_failures_intro: "Pushes given up on, with FCM's reason, newest first.",
+    push_failures_intro: "Deliveries given up on, by any channel (app, LINE, SMS), with the service's reason, newest first.",
     no_push_failures: "No failed pushes.",
     person: "Person",
-    device: "Device",
+    device: "Sent to",
     attempts: "Attempts",
     reason: "Reason",
     channel: "Channel",
     channel_push: "Push (FCM)",
+    channel_line: "LINE",
+    channel_sms: "SMS",
     kind: "Kind",
     group_by: "Group by",
     show_report: "Show report",
@@ -303,6 +318,17 @@ const EN: AdminWords = AdminWords {
     all_actions: "All actions",
     actor_help: "Phone, e-mail or user ID",
 };
+
+impl AdminWords {
+    /// The name of a delivery channel.
+    pub fn channel_word(&self, channel: crate::domain::Channel) -> &'static str {
+        match channel {
+            crate::domain::Channel::Push => self.channel_push,
+            crate::domain::Channel::Line => self.channel_line,
+            crate::domain::Channel::Sms => self.channel_sms,
+        }
+    }
+}
 
 pub fn admin_words(locale: Locale) -> &'static AdminWords {
     match locale {

@@ -709,6 +709,9 @@ async fn render_broadcast(
             cell(a.people, stats.targeted),
             cell(a.devices, stats.devices),
             cell(a.sent, stats.sent),
+            cell(a.sent_push, stats.by_channel.push),
+            cell(a.sent_line, stats.by_channel.line),
+            cell(a.sent_sms, stats.by_channel.sms),
             cell(a.failed, stats.failed),
             cell(a.uninstalled, stats.invalid_tokens),
             cell(a.still_to_go, stats.pending),
@@ -791,6 +794,7 @@ pub struct FailureRow {
     pub person_href: String,
     pub kind: String,
     pub device: String,
+    pub channel: &'static str,
     pub attempts: i32,
     pub reason: String,
 }
@@ -817,7 +821,8 @@ pub async fn push_failures(req: HttpRequest, staff: Staff, pool: web::Data<DbPoo
     let rows = failed
         .into_iter()
         .map(|f| FailureRow {
-            device: f.device_tail(),
+            device: f.address_tail(),
+            channel: admin_words(locale).channel_word(f.channel),
             when: when(locale, f.updated_at),
             person: names
                 .get(&f.user_id)

@@ -16,6 +16,6 @@ pub use ids::{CenterId, CourseId, CourseSessionId, EnrollmentId, UserId};
 pub use provinces::{find_province, Province, PROVINCES};
 pub use schedule::{offset_label, parse_offsets, ClockTime, QuietHours};
 pub use status::{
-    AudienceKind, BroadcastStatus, CenterStatus, DeliveryStatus, EnrollmentStatus, Locale,
+    AudienceKind, BroadcastStatus, CenterStatus, Channel, DeliveryStatus, EnrollmentStatus, Locale,
     NotificationStatus, Platform, Role, SessionStatus,
 };

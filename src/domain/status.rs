@@ -183,6 +183,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// How a delivery reaches a person: FCM to a device, a LINE message, or an SMS.
+    pub enum Channel {
+        Push => "push",
+        Line => "line",
+        Sms => "sms",
+    }
+}
+
+text_enum! {
     /// A broadcast's state.
     pub enum BroadcastStatus {
         Scheduled => "scheduled",

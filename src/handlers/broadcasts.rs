@@ -228,14 +228,15 @@ pub struct FailedView {
     notification_id: String,
     kind: String,
     user_id: String,
-    /// The end of the device token only: enough to recognise it, not to use it.
+    channel: crate::domain::Channel,
+    /// The end of the address only: enough to recognise it, not to use it.
     device: String,
     attempts: i32,
     reason: Option<String>,
     failed_at: String,
 }
 
-/// `GET /admin/push/failures`: pushes given up on, with FCM's reason, newest first.
+/// `GET /admin/push/failures`: deliveries given up on (any channel), with the reason, newest first.
 pub async fn list_push_failures(
     _admin: AdminUser,
     pool: web::Data<DbPool>,
@@ -258,7 +259,8 @@ pub async fn list_push_failures(
         limit,
         |f| f.id.to_string(),
         |f| FailedView {
-            device: f.device_tail(),
+            device: f.address_tail(),
+            channel: f.channel,
             id: f.id,
             notification_id: f.notification_id,
             kind: f.kind,

@@ -13,11 +13,12 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     pub latency: HistogramVec,
     pub in_flight: IntGauge,
-    /// Pushes handed to FCM, by outcome (sent, invalid_token, retry, failed) and reason
-    /// (FCM's error code, the HTTP status, or `network`).
-    pub pushes: IntCounterVec,
-    /// Text messages handed to the SMS provider, by purpose (otp, notice) and outcome
-    /// (sent, retry, failed).
+    /// Notifications handed to a service, by channel (push, line, sms), outcome (sent,
+    /// invalid_token, retry, failed) and reason (FCM's error code, the HTTP status, or
+    /// `network`).
+    pub deliveries: IntCounterVec,
+    /// Sign-in codes handed to the SMS provider, by purpose (otp) and outcome (sent,
+    /// retry, failed); notices by SMS count in `deliveries`.
     pub texts: IntCounterVec,
     push_queue_depth: Gauge,
     push_oldest_due_seconds: Gauge,
@@ -51,12 +52,12 @@ impl Metrics {
             "http_requests_in_flight",
             "HTTP requests being answered now",
         )?;
-        let pushes = IntCounterVec::new(
+        let deliveries = IntCounterVec::new(
             Opts::new(
-                "pushes_total",
-                "Pushes handed to FCM by this process, by outcome and FCM's reason",
+                "deliveries_total",
+                "Notifications handed to FCM, LINE or the SMS provider by this process, by channel, outcome and the service's reason",
             ),
-            &["outcome", "reason"],
+            &["channel", "outcome", "reason"],
         )?;
         let texts = IntCounterVec::new(
             Opts::new(
@@ -88,7 +89,7 @@ impl Metrics {
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
-        registry.register(Box::new(pushes.clone()))?;
+        registry.register(Box::new(deliveries.clone()))?;
         registry.register(Box::new(texts.clone()))?;
         registry.register(Box::new(push_queue_depth.clone()))?;
         registry.register(Box::new(push_oldest_due_seconds.clone()))?;
@@ -100,7 +101,7 @@ impl Metrics {
             requests,
             latency,
             in_flight,
-            pushes,
+            deliveries,
             texts,
             push_queue_depth,
             push_oldest_due_seconds,

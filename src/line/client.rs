@@ -27,6 +27,23 @@ pub enum PushOutcome {
     Failed(String),
 }
 
+/// The `X-Line-Retry-Key` of a delivery: a UUID (version 4 layout) derived from the
+/// notification and the LINE user, so every attempt of one delivery, by any worker, after
+/// any crash, carries the same key and LINE delivers it at most once.
+pub fn retry_key(notification_id: &str, line_user: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(notification_id.as_bytes())
+        .chain_update([0])
+        .chain_update(line_user.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}
+
 impl LineClient {
     pub fn new(settings: &LineSettings) -> anyhow::Result<Self> {
         Ok(LineClient {
@@ -79,5 +96,20 @@ impl LineClient {
             400 | 403 => PushOutcome::Unreachable(reason),
             _ => PushOutcome::Failed(reason),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delivery_keeps_its_retry_key_and_others_differ() {
+        let key = retry_key("n-1", "U1");
+        assert_eq!(key, retry_key("n-1", "U1"));
+        assert_ne!(key, retry_key("n-1", "U2"));
+        assert_ne!(key, retry_key("n-2", "U1"));
+        let parsed = uuid::Uuid::parse_str(&key).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
     }
 }

@@ -8,7 +8,7 @@ use crate::db::{self, DbConn};
 use crate::domain::{
     AudienceKind, CenterId, CourseId, CourseSessionId, EnrollmentStatus, Locale, UserId,
 };
-use crate::domain::{BroadcastStatus, DeliveryStatus, NotificationStatus};
+use crate::domain::{BroadcastStatus, Channel, DeliveryStatus, NotificationStatus};
 use crate::models::notifications::Notification;
 use crate::models::users::new_id;
 use crate::schema::{
@@ -240,6 +240,16 @@ pub struct Stats {
     /// When the last held notice is released.
     #[serde(skip)]
     pub held_until: Option<NaiveDateTime>,
+    /// Sent, by channel.
+    pub by_channel: ByChannel,
+}
+
+/// Deliveries sent by each channel.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ByChannel {
+    pub push: i64,
+    pub line: i64,
+    pub sms: i64,
 }
 
 impl Stats {
@@ -250,20 +260,31 @@ impl Stats {
 }
 
 pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
-    let by_status: Vec<(DeliveryStatus, i64)> = push_deliveries::table
+    let by_status: Vec<(DeliveryStatus, Channel, i64)> = push_deliveries::table
         .inner_join(notifications::table)
         .filter(notifications::broadcast_id.eq(&broadcast.id))
-        .group_by(push_deliveries::status)
-        .select((push_deliveries::status, diesel::dsl::count_star()))
+        .group_by((push_deliveries::status, push_deliveries::channel))
+        .select((
+            push_deliveries::status,
+            push_deliveries::channel,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
     let mut stats = Stats {
         targeted: broadcast.targeted_users,
         ..Stats::default()
     };
-    for (status, n) in by_status {
+    for (status, channel, n) in by_status {
         stats.devices += n;
         match status {
-            DeliveryStatus::Sent => stats.sent += n,
+            DeliveryStatus::Sent => {
+                stats.sent += n;
+                *match channel {
+                    Channel::Push => &mut stats.by_channel.push,
+                    Channel::Line => &mut stats.by_channel.line,
+                    Channel::Sms => &mut stats.by_channel.sms,
+                } += n;
+            }
             DeliveryStatus::Failed => stats.failed += n,
             DeliveryStatus::InvalidToken => stats.invalid_tokens += n,
             DeliveryStatus::Pending | DeliveryStatus::Leased => stats.pending += n,

@@ -1,9 +1,12 @@
 //! The delivery queue in the database, on both backends. Notifications that fall due are
-//! fanned out into one delivery per device (in the same transaction that marks them
-//! delivered to the inbox); deliveries are claimed with a lease, sent after the claim is
+//! fanned out into deliveries (in the same transaction that marks them delivered to the
+//! inbox), each by one channel: FCM to every live device; LINE to a person with no live
+//! device who linked LINE; SMS, for the notices that cost a wasted trip, to a person with
+//! neither (`plan`). Deliveries are claimed with a lease, sent after the claim is
 //! committed, then recorded. A lease that expires (a worker killed mid-send) is claimed
-//! again, so every due push is handed to FCM at least once; a (notification, device) pair
-//! is unique, so success is recorded at most once.
+//! again, so every due delivery is handed to its service at least once; a (notification,
+//! address) pair is unique, so success is recorded at most once. When a person's last
+//! device or their LINE link turns out dead, the notice falls back to the next channel.
 //!
 //! The claim is the one place the backends differ: PostgreSQL uses `FOR UPDATE SKIP
 //! LOCKED` so many workers share the queue; SQLite takes its write lock up front.
@@ -16,9 +19,9 @@ use diesel::sql_types::{BigInt, Timestamp};
 
 use crate::db::{self, DbConn};
 use crate::domain::QuietHours;
-use crate::domain::{DeliveryStatus, NotificationStatus};
+use crate::domain::{Channel, DeliveryStatus, NotificationStatus, Phone};
 use crate::models::devices;
-use crate::schema::{devices as devices_t, notifications, push_deliveries, users};
+use crate::schema::{devices as devices_t, line_links, notifications, push_deliveries, users};
 
 use super::fcm::Outcome;
 
@@ -90,12 +93,156 @@ pub fn release_time(
     }
 }
 
-/// Moves up to `limit` due notifications into inboxes and (with `to_devices`) the
-/// delivery queue, waiting out quiet hours and dropping what has expired.
+/// The channels this process sends by: one without settings (no FCM credentials, no LINE
+/// channel) gets no deliveries, and its notices stay in the inbox.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Channels {
+    pub push: bool,
+    pub line: bool,
+    pub sms: bool,
+}
+
+impl Channels {
+    /// The inbox only.
+    pub const NONE: Channels = Channels {
+        push: false,
+        line: false,
+        sms: false,
+    };
+
+    fn any(self) -> bool {
+        self.push || self.line || self.sms
+    }
+}
+
+/// Notices worth a text message to a person no push or LINE reaches: each costs them a
+/// wasted trip if missed (their session cancelled or moved, a seat freed for them).
+pub const SMS_KINDS: [&str; 3] = ["session_cancelled", "session_rescheduled", "waitlist_promoted"];
+
+/// A notification to deliver: (id, person, kind).
+type Target = (String, String, String);
+
+/// One delivery to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Planned {
+    notification_id: String,
+    channel: Channel,
+    address: String,
+}
+
+/// Chooses the channels of each notification by the state of its person now: a push to
+/// each live device; else a LINE message when linked; else, for `SMS_KINDS`, a text to a
+/// mobile phone. A channel this process cannot send by is skipped, never substituted:
+/// the person's channel is the same whichever process fans out.
+fn plan(conn: &mut DbConn, targets: &[Target], channels: Channels) -> QueryResult<Vec<Planned>> {
+    use std::collections::HashMap;
+    let mut people: Vec<&String> = targets.iter().map(|(_, user, _)| user).collect();
+    people.sort();
+    people.dedup();
+    let mut tokens_of: HashMap<String, Vec<String>> = HashMap::new();
+    let mut line_of: HashMap<String, String> = HashMap::new();
+    let mut phone_of: HashMap<String, String> = HashMap::new();
+    for chunk in people.chunks(1000) {
+        let rows: Vec<(String, String)> = devices_t::table
+            .filter(devices_t::user_id.eq_any(chunk))
+            .select((devices_t::user_id, devices_t::token))
+            .load(conn)?;
+        for (user, token) in rows {
+            tokens_of.entry(user).or_default().push(token);
+        }
+        let unpushed: Vec<&String> = chunk
+            .iter()
+            .copied()
+            .filter(|u| !tokens_of.contains_key(*u))
+            .collect();
+        if unpushed.is_empty() {
+            continue;
+        }
+        line_of.extend(
+            line_links::table
+                .filter(line_links::user_id.eq_any(&unpushed))
+                .select((line_links::user_id, line_links::line_user_id))
+                .load::<(String, String)>(conn)?,
+        );
+        let texted: Vec<&String> = unpushed
+            .into_iter()
+            .filter(|u| !line_of.contains_key(*u))
+            .collect();
+        if texted.is_empty() {
+            continue;
+        }
+        let phones: Vec<(String, Option<String>)> = users::table
+            .filter(users::id.eq_any(&texted))
+            .select((users::id, users::phone))
+            .load(conn)?;
+        phone_of.extend(phones.into_iter().filter_map(|(user, phone)| {
+            let phone = Phone::parse(phone.as_deref()?).ok()?;
+            phone.is_mobile().then(|| (user, phone.as_str().to_string()))
+        }));
+    }
+    let mut planned = Vec::new();
+    for (id, user, kind) in targets {
+        let one = |channel, address: &String| Planned {
+            notification_id: id.clone(),
+            channel,
+            address: address.clone(),
+        };
+        if let Some(tokens) = tokens_of.get(user) {
+            if channels.push {
+                planned.extend(tokens.iter().map(|t| one(Channel::Push, t)));
+            }
+        } else if let Some(line_user) = line_of.get(user) {
+            if channels.line {
+                planned.push(one(Channel::Line, line_user));
+            }
+        } else if let Some(phone) = phone_of.get(user) {
+            if channels.sms && SMS_KINDS.contains(&kind.as_str()) {
+                planned.push(one(Channel::Sms, phone));
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// Queues planned deliveries; one already queued for the same (notification, address) is
+/// left as it is.
+fn queue(conn: &mut DbConn, planned: &[Planned], now: NaiveDateTime) -> QueryResult<usize> {
+    let rows: Vec<_> = planned
+        .iter()
+        .map(|p| {
+            (
+                push_deliveries::notification_id.eq(&p.notification_id),
+                push_deliveries::channel.eq(p.channel),
+                push_deliveries::address.eq(&p.address),
+                push_deliveries::status.eq(DeliveryStatus::Pending),
+                push_deliveries::due_at.eq(now),
+                push_deliveries::created_at.eq(now),
+                push_deliveries::updated_at.eq(now),
+            )
+        })
+        .collect();
+    let mut queued = 0;
+    for chunk in rows.chunks(1000) {
+        queued += match conn {
+            DbConn::Sqlite(c) => diesel::insert_into(push_deliveries::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+            DbConn::Postgres(c) => diesel::insert_into(push_deliveries::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+        };
+    }
+    Ok(queued)
+}
+
+/// Moves up to `limit` due notifications into inboxes and the delivery queue (by
+/// `channels`), waiting out quiet hours and dropping what has expired.
 pub fn fan_out_due(
     conn: &mut DbConn,
     default_quiet: Option<QuietHours>,
-    to_devices: bool,
+    channels: Channels,
     limit: i64,
 ) -> QueryResult<FanOut> {
     db::write_transaction(conn, |conn| {
@@ -126,6 +273,7 @@ pub fn fan_out_due(
         type Due = (
             String,
             String,
+            String,
             bool,
             Option<NaiveDateTime>,
             Option<String>,
@@ -137,6 +285,7 @@ pub fn fan_out_due(
             .select((
                 notifications::id,
                 notifications::user_id,
+                notifications::kind,
                 notifications::urgent,
                 notifications::expires_at,
                 users::quiet_hours_start,
@@ -144,9 +293,9 @@ pub fn fan_out_due(
             ))
             .load(conn)?;
         // Decide each one in memory, then write in bulk: a broadcast fans out thousands.
-        let mut delivered: Vec<(String, String)> = Vec::new();
+        let mut delivered: Vec<Target> = Vec::new();
         let mut dropped: Vec<String> = Vec::new();
-        for (id, user_id, urgent, expires_at, quiet_start, quiet_end) in due {
+        for (id, user_id, kind, urgent, expires_at, quiet_start, quiet_end) in due {
             let quiet = quiet_hours_of(quiet_start, quiet_end, default_quiet);
             let release = release_time(now, quiet, urgent, expires_at);
             if expires_at.is_some_and(|e| release >= e) {
@@ -157,7 +306,7 @@ pub fn fan_out_due(
                     .execute(conn)?;
                 report.postponed += 1;
             } else {
-                delivered.push((id, user_id));
+                delivered.push((id, user_id, kind));
             }
         }
         for chunk in dropped.chunks(1000) {
@@ -167,7 +316,7 @@ pub fn fan_out_due(
         }
         report.dropped = dropped.len();
         for chunk in delivered.chunks(1000) {
-            let ids: Vec<&String> = chunk.iter().map(|(id, _)| id).collect();
+            let ids: Vec<&String> = chunk.iter().map(|(id, _, _)| id).collect();
             diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
                 .set((
                     notifications::status.eq(NotificationStatus::Delivered),
@@ -176,41 +325,11 @@ pub fn fan_out_due(
                 .execute(conn)?;
         }
         report.delivered = delivered.len();
-        if !to_devices {
+        if !channels.any() {
             return Ok(report);
         }
-        let mut tokens_of: std::collections::HashMap<String, Vec<String>> =
-            std::collections::HashMap::new();
-        let mut user_ids: Vec<&String> = delivered.iter().map(|(_, user)| user).collect();
-        user_ids.sort();
-        user_ids.dedup();
-        for chunk in user_ids.chunks(1000) {
-            let rows: Vec<(String, String)> = devices_t::table
-                .filter(devices_t::user_id.eq_any(chunk))
-                .select((devices_t::user_id, devices_t::token))
-                .load(conn)?;
-            for (user, token) in rows {
-                tokens_of.entry(user).or_default().push(token);
-            }
-        }
-        let new_deliveries: Vec<_> = delivered
-            .iter()
-            .flat_map(|(id, user)| {
-                tokens_of.get(user).into_iter().flatten().map(move |token| {
-                    (
-                        push_deliveries::notification_id.eq(id.clone()),
-                        push_deliveries::device_token.eq(token.clone()),
-                        push_deliveries::status.eq(DeliveryStatus::Pending),
-                        push_deliveries::due_at.eq(now),
-                        push_deliveries::created_at.eq(now),
-                        push_deliveries::updated_at.eq(now),
-                    )
-                })
-            })
-            .collect();
-        for chunk in new_deliveries.chunks(1000) {
-            report.deliveries += crate::insert_batch!(conn, push_deliveries::table, chunk)?;
-        }
+        let planned = plan(conn, &delivered, channels)?;
+        report.deliveries = queue(conn, &planned, now)?;
         Ok(report)
     })
 }
@@ -220,12 +339,23 @@ pub fn fan_out_due(
 pub struct Claimed {
     pub id: i64,
     pub attempts: i32,
-    pub token: String,
+    pub channel: Channel,
+    /// The device token, LINE user ID or phone.
+    pub address: String,
+    pub notification_id: String,
+    pub kind: String,
     pub title: String,
     pub body: String,
     pub data: String,
     pub collapse_key: String,
     pub expires_at: Option<NaiveDateTime>,
+}
+
+impl Claimed {
+    /// The words of a LINE message or a text: the title, then the body.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.title, self.body)
+    }
 }
 
 /// Puts deliveries whose lease ran out (their worker died mid-send) back in the queue.
@@ -292,7 +422,10 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
             .select((
                 push_deliveries::id,
                 push_deliveries::attempts,
-                push_deliveries::device_token,
+                push_deliveries::channel,
+                push_deliveries::address,
+                push_deliveries::notification_id,
+                notifications::kind,
                 notifications::title,
                 notifications::body,
                 notifications::data,
@@ -329,9 +462,12 @@ pub fn retry_delay(attempts: i32, retry_after: Option<Duration>) -> Duration {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
     pub sent: usize,
+    /// Dead addresses: unregistered device tokens, LINE accounts that blocked us.
     pub invalid_tokens: usize,
     pub retried: usize,
     pub failed: usize,
+    /// Deliveries queued by the next channel for what dead addresses carried.
+    pub fallbacks: usize,
 }
 
 impl std::ops::AddAssign for Recorded {
@@ -340,7 +476,38 @@ impl std::ops::AddAssign for Recorded {
         self.invalid_tokens += other.invalid_tokens;
         self.retried += other.retried;
         self.failed += other.failed;
+        self.fallbacks += other.fallbacks;
     }
+}
+
+/// Queues the notifications a dead address carried by their people's channels as they
+/// now are (the dead device or link is gone); a delivery already queued stays as it is.
+fn fall_back(
+    conn: &mut DbConn,
+    notification_ids: &[String],
+    channels: Channels,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut queued = 0;
+    for chunk in notification_ids.chunks(1000) {
+        let targets: Vec<Target> = notifications::table
+            .filter(notifications::id.eq_any(chunk))
+            .filter(notifications::status.eq(NotificationStatus::Delivered))
+            .filter(
+                notifications::expires_at
+                    .is_null()
+                    .or(notifications::expires_at.gt(now)),
+            )
+            .select((
+                notifications::id,
+                notifications::user_id,
+                notifications::kind,
+            ))
+            .load(conn)?;
+        let planned = plan(conn, &targets, channels)?;
+        queued += queue(conn, &planned, now)?;
+    }
+    Ok(queued)
 }
 
 /// Records what became of claimed deliveries, in one transaction.
@@ -348,6 +515,7 @@ pub fn record(
     conn: &mut DbConn,
     results: &[(Claimed, Outcome)],
     max_attempts: i32,
+    channels: Channels,
 ) -> QueryResult<Recorded> {
     db::write_transaction(conn, |conn| {
         let now = db::now();
@@ -372,25 +540,41 @@ pub fn record(
             match outcome {
                 Outcome::Sent => {}
                 Outcome::InvalidToken(reason) => {
-                    // The token is dead: forget the device and stop its other pushes.
-                    devices::delete_token(conn, &claimed.token)?;
-                    diesel::update(
-                        push_deliveries::table
-                            .filter(push_deliveries::device_token.eq(&claimed.token))
-                            .filter(
-                                push_deliveries::status
-                                    .eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased])
-                                    .or(push_deliveries::id.eq(claimed.id)),
-                            ),
-                    )
-                    .set((
-                        push_deliveries::status.eq(DeliveryStatus::InvalidToken),
-                        push_deliveries::last_error.eq(reason),
-                        push_deliveries::leased_until.eq(None::<NaiveDateTime>),
-                        push_deliveries::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
+                    // The address is dead (an unregistered token, a LINE account that
+                    // blocked us): forget it, stop what else waits for it, and send what
+                    // it carried by the person's next channel.
+                    match claimed.channel {
+                        Channel::Push => {
+                            devices::delete_token(conn, &claimed.address)?;
+                        }
+                        Channel::Line => {
+                            crate::line::unlink_line_user(conn, &claimed.address)?;
+                        }
+                        Channel::Sms => {}
+                    }
+                    let dead = push_deliveries::table
+                        .filter(push_deliveries::channel.eq(claimed.channel))
+                        .filter(push_deliveries::address.eq(&claimed.address))
+                        .filter(
+                            push_deliveries::status
+                                .eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased])
+                                .or(push_deliveries::id.eq(claimed.id)),
+                        );
+                    let (ids, carried): (Vec<i64>, Vec<String>) = dead
+                        .select((push_deliveries::id, push_deliveries::notification_id))
+                        .load::<(i64, String)>(conn)?
+                        .into_iter()
+                        .unzip();
+                    diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(&ids)))
+                        .set((
+                            push_deliveries::status.eq(DeliveryStatus::InvalidToken),
+                            push_deliveries::last_error.eq(reason),
+                            push_deliveries::leased_until.eq(None::<NaiveDateTime>),
+                            push_deliveries::updated_at.eq(now),
+                        ))
+                        .execute(conn)?;
                     report.invalid_tokens += 1;
+                    report.fallbacks += fall_back(conn, &carried, channels, now)?;
                 }
                 Outcome::Retry { reason, after } if claimed.attempts < max_attempts => {
                     let delay = chrono::Duration::from_std(retry_delay(claimed.attempts, *after))
@@ -430,16 +614,19 @@ pub struct FailedDelivery {
     pub notification_id: String,
     pub kind: String,
     pub user_id: String,
-    pub device_token: String,
+    pub channel: Channel,
+    pub address: String,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub updated_at: NaiveDateTime,
 }
 
 impl FailedDelivery {
-    /// The end of the device token only: enough to recognise it, not to use it.
-    pub fn device_tail(&self) -> String {
-        let tail: Vec<char> = self.device_token.chars().rev().take(6).collect();
+    /// The end of the address only (six characters of a token or LINE ID, four digits of
+    /// a phone): enough to recognise it, not to use it.
+    pub fn address_tail(&self) -> String {
+        let keep = if self.channel == Channel::Sms { 4 } else { 6 };
+        let tail: Vec<char> = self.address.chars().rev().take(keep).collect();
         format!("…{}", tail.into_iter().rev().collect::<String>())
     }
 }
@@ -458,7 +645,8 @@ pub fn failed(
             push_deliveries::notification_id,
             notifications::kind,
             notifications::user_id,
-            push_deliveries::device_token,
+            push_deliveries::channel,
+            push_deliveries::address,
             push_deliveries::attempts,
             push_deliveries::last_error,
             push_deliveries::updated_at,

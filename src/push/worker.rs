@@ -1,5 +1,5 @@
-//! The push worker: fans due notifications out to devices, claims deliveries with a lease,
-//! sends them to FCM with many in flight, and records the outcomes. It runs inside `ocod
+//! The push worker: fans due notifications out to their channels (FCM, LINE, SMS), claims
+//! deliveries with a lease, sends them with many in flight, and records the outcomes. It runs inside `ocod
 //! serve` (unless `--no-worker`) or alone as `ocod worker`; any number may share one
 //! PostgreSQL. `step` is one round, callable from tests.
 
@@ -13,12 +13,15 @@ use futures_util::StreamExt;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::domain::QuietHours;
+use crate::domain::Channel;
 use crate::http::metrics::Metrics;
+use crate::line::client::{retry_key, LineClient, PushOutcome};
 use crate::models::broadcasts;
+use crate::sms::outbox::SmsOutcome;
 use crate::sms::SmsSender;
 
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
-use super::queue::{self, Claimed, FanOut, Recorded};
+use super::queue::{self, Channels, Claimed, FanOut, Recorded};
 
 /// Due notifications fanned out per round.
 const FAN_OUT_BATCH: i64 = 5_000;
@@ -60,6 +63,8 @@ pub struct PushWorker {
     metrics: Option<Arc<Metrics>>,
     /// Where text messages go (the worker sends them too).
     sms: Arc<SmsSender>,
+    /// The LINE official account, when connected.
+    line: Option<Arc<LineClient>>,
 }
 
 impl PushWorker {
@@ -86,9 +91,17 @@ impl PushWorker {
             tracing::warn!("sms: OCOD_SMS_PROVIDER=log; text messages (sign-in codes too) are written to the log only");
         }
         let sms = Arc::new(SmsSender::from_settings(&settings.sms)?);
+        let line = match &settings.line {
+            Some(line) => Some(Arc::new(LineClient::new(line)?)),
+            None => {
+                tracing::info!("line: no official account is connected (OCOD_LINE_CHANNEL_SECRET, OCOD_LINE_CHANNEL_TOKEN); nothing is sent by LINE");
+                None
+            }
+        };
         Ok(PushWorker {
             pool,
             sms,
+            line,
             fcm,
             quiet_hours: settings.quiet_hours,
             concurrency: settings.push_concurrency,
@@ -128,9 +141,9 @@ impl PushWorker {
         let expanded = self
             .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
             .await?;
-        let (quiet, to_devices) = (self.quiet_hours, self.fcm.is_some());
+        let (quiet, channels) = (self.quiet_hours, self.channels());
         let fan_out = self
-            .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, to_devices, FAN_OUT_BATCH)?))
+            .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?))
             .await?;
         let mut step = Step {
             expanded,
@@ -144,9 +157,6 @@ impl PushWorker {
                 "push: delivered to inboxes only (no FCM credentials)"
             );
         }
-        let Some(fcm) = self.fcm.clone() else {
-            return Ok(step);
-        };
         let rescued = self
             .blocking(|conn| Ok(queue::rescue_expired_leases(conn)?))
             .await?;
@@ -176,7 +186,7 @@ impl PushWorker {
                         .await?;
                     let more = claimer
                         .blocking(move |conn| {
-                            Ok(queue::fan_out_due(conn, quiet, true, FAN_OUT_BATCH)?)
+                            Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?)
                         })
                         .await?;
                     fan_out += more;
@@ -205,9 +215,9 @@ impl PushWorker {
             );
         let mut results = std::pin::pin!(queued
             .map(|c| {
-                let fcm = Arc::clone(&fcm);
+                let worker = self.clone();
                 async move {
-                    let outcome = send_one(&fcm, &c).await;
+                    let outcome = worker.send_one(&c).await;
                     (c, outcome)
                 }
             })
@@ -217,7 +227,7 @@ impl PushWorker {
             self.observe(&chunk);
             let max_attempts = self.max_attempts;
             let recorded = self
-                .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts)?))
+                .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts, channels)?))
                 .await?;
             step.recorded += recorded;
         }
@@ -228,27 +238,86 @@ impl PushWorker {
         Ok(step)
     }
 
+    /// The channels this worker can send by: FCM and LINE when configured; SMS always
+    /// (with `OCOD_SMS_PROVIDER=log` a text goes to the log).
+    fn channels(&self) -> Channels {
+        Channels {
+            push: self.fcm.is_some(),
+            line: self.line.is_some(),
+            sms: true,
+        }
+    }
+
+    /// Sends one delivery by its channel. Every channel speaks `Outcome`: a dead address
+    /// (an unregistered token; a LINE account that blocked us) is `InvalidToken`.
+    async fn send_one(&self, c: &Claimed) -> Outcome {
+        if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
+            return Outcome::Failed("expired before it could be sent".into());
+        }
+        let not_connected = |what: &str| Outcome::Failed(format!("{what} is not connected"));
+        match c.channel {
+            Channel::Push => match &self.fcm {
+                Some(fcm) => {
+                    let data: BTreeMap<String, String> =
+                        serde_json::from_str(&c.data).unwrap_or_default();
+                    let push = Push {
+                        token: c.address.clone(),
+                        title: c.title.clone(),
+                        body: c.body.clone(),
+                        data,
+                        collapse_key: c.collapse_key.clone(),
+                        expires_at: c.expires_at,
+                    };
+                    fcm.send(&push).await
+                }
+                None => not_connected("FCM"),
+            },
+            Channel::Line => match &self.line {
+                Some(line) => {
+                    let key = retry_key(&c.notification_id, &c.address);
+                    match line.push(&c.address, &c.text(), &key).await {
+                        PushOutcome::Sent => Outcome::Sent,
+                        PushOutcome::Retry(reason) => Outcome::Retry {
+                            reason,
+                            after: None,
+                        },
+                        PushOutcome::Unreachable(reason) => Outcome::InvalidToken(reason),
+                        PushOutcome::Failed(reason) => Outcome::Failed(reason),
+                    }
+                }
+                None => not_connected("LINE"),
+            },
+            Channel::Sms => match self.sms.text(&c.address, &c.text(), &c.kind).await {
+                SmsOutcome::Sent(_) => Outcome::Sent,
+                SmsOutcome::Retry { reason, after } => Outcome::Retry { reason, after },
+                SmsOutcome::Failed(reason) => Outcome::Failed(reason),
+            },
+        }
+    }
+
     fn observe(&self, results: &[(Claimed, Outcome)]) {
         for (c, outcome) in results {
+            let channel = c.channel.as_str();
             if let Some(m) = &self.metrics {
                 // Never let a metric take the worker down.
-                if let Ok(counter) = m
-                    .pushes
-                    .get_metric_with_label_values(&[outcome_label(outcome), reason_label(outcome)])
-                {
+                if let Ok(counter) = m.deliveries.get_metric_with_label_values(&[
+                    channel,
+                    outcome_label(outcome),
+                    reason_label(outcome),
+                ]) {
                     counter.inc();
                 }
             }
             match outcome {
                 Outcome::Sent => {}
                 Outcome::InvalidToken(reason) => {
-                    tracing::info!(delivery = c.id, %reason, "push: token is dead, forgetting the device")
+                    tracing::info!(delivery = c.id, %channel, %reason, "delivery: the address is dead (token unregistered, LINE blocked); forgetting it")
                 }
                 Outcome::Retry { reason, .. } => {
-                    tracing::warn!(delivery = c.id, attempt = c.attempts, %reason, "push: will retry")
+                    tracing::warn!(delivery = c.id, %channel, attempt = c.attempts, %reason, "delivery: will retry")
                 }
                 Outcome::Failed(reason) => {
-                    tracing::error!(delivery = c.id, %reason, "push: failed for good")
+                    tracing::error!(delivery = c.id, %channel, %reason, "delivery: failed for good")
                 }
             }
         }
@@ -324,22 +393,6 @@ fn outcome_label(outcome: &Outcome) -> &'static str {
         Outcome::Retry { .. } => "retry",
         Outcome::Failed(_) => "failed",
     }
-}
-
-async fn send_one(fcm: &FcmClient, c: &Claimed) -> Outcome {
-    if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
-        return Outcome::Failed("expired before it could be sent".into());
-    }
-    let data: BTreeMap<String, String> = serde_json::from_str(&c.data).unwrap_or_default();
-    let push = Push {
-        token: c.token.clone(),
-        title: c.title.clone(),
-        body: c.body.clone(),
-        data,
-        collapse_key: c.collapse_key.clone(),
-        expires_at: c.expires_at,
-    };
-    fcm.send(&push).await
 }
 
 /// The worker on a thread of its own (with its own runtime), so sending never competes

@@ -40,17 +40,22 @@ impl SmsSender {
         })
     }
 
+    /// Sends one text; `purpose` is for the log.
+    pub async fn text(&self, to: &str, body: &str, purpose: &str) -> SmsOutcome {
+        match self {
+            SmsSender::Log => {
+                tracing::info!(%to, %purpose, %body, "sms (log only, OCOD_SMS_PROVIDER=log)");
+                SmsOutcome::Sent(None)
+            }
+            SmsSender::Twilio(client) => client.send(to, body).await,
+        }
+    }
+
     async fn send(&self, sms: &ClaimedSms) -> SmsOutcome {
         if sms.expires_at.is_some_and(|e| e <= crate::db::now()) {
             return SmsOutcome::Failed("expired before it could be sent".into());
         }
-        match self {
-            SmsSender::Log => {
-                tracing::info!(to = %sms.to_phone, purpose = %sms.purpose, body = %sms.body, "sms (log only, OCOD_SMS_PROVIDER=log)");
-                SmsOutcome::Sent(None)
-            }
-            SmsSender::Twilio(client) => client.send(&sms.to_phone, &sms.body).await,
-        }
+        self.text(&sms.to_phone, &sms.body, &sms.purpose).await
     }
 }
 

@@ -13,20 +13,18 @@ use diesel::sql_types::{BigInt, Timestamp};
 use crate::db::{self, DbConn};
 use crate::schema::sms_messages;
 
-/// Why a text is sent (kept for figures and logs).
+/// Why a text is sent (kept for figures and logs). Notices by SMS are deliveries of
+/// their notification (`push::queue`), not rows here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     /// A one-time sign-in code.
     Otp,
-    /// A notice that spares a wasted trip (a session cancelled or moved, a seat freed).
-    Notice,
 }
 
 impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Purpose::Otp => "otp",
-            Purpose::Notice => "notice",
         }
     }
 }
