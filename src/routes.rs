@@ -88,6 +88,7 @@ route_table! {
     "/api/v1/admin/users/{id}/end-sign-ins" => { post: admin_users::end_user_sign_ins },
     "/api/v1/admin/audit" => { get: admin_users::list_audit },
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },
+    "/api/v1/admin/reports/reach" => { get: reports::reach_report },
     "/webhooks/line" => { post: line::line_webhook },
     "/health/live" => { get: system::health_live },
     "/health/ready" => { get: system::health_ready },

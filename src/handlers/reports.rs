@@ -57,3 +57,27 @@ pub async fn enrollment_report(
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "group_by": group_by.as_str(), "items": items })))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ReachReportQuery {
+    group_by: Option<String>,
+}
+
+/// `GET /admin/reports/reach?group_by=province|center`: per group, the residents with a
+/// confirmed upcoming seat reachable by push, by LINE only, by SMS only, and not at all.
+pub async fn reach_report(
+    _admin: AdminUser,
+    pool: web::Data<DbPool>,
+    QueryParams(query): QueryParams<ReachReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let group_by = match GroupBy::parse(query.group_by.as_deref().unwrap_or("province")) {
+        Some(g @ (GroupBy::Province | GroupBy::Center)) => g,
+        _ => return Err(ApiError::field("group_by", Code::InvalidValue)),
+    };
+    let items = with_db(&pool, move |conn| {
+        Ok(reports::reach_rows(conn, group_by, crate::db::now())?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "group_by": group_by.as_str(), "items": items })))
+}

@@ -1,6 +1,8 @@
 //! A stand-in for the LINE Messaging API on loopback, for tests: it checks the bearer
 //! token and the shape of replies and pushes, keeps what it accepted, answers a push
-//! whose `X-Line-Retry-Key` it has seen with 409 (as LINE does), and can be told to fail.
+//! whose `X-Line-Retry-Key` it has seen with 409 (as LINE does), and can be told to fail,
+//! to be slow, to lose its answers (accept, then answer 500, as a dropped connection
+//! looks to the sender) and that a user blocked the account.
 
 use std::collections::{HashSet, VecDeque};
 use std::net::TcpListener;
@@ -25,6 +27,9 @@ pub struct FakeLineState {
     received: Mutex<Vec<LineMessage>>,
     retry_keys: Mutex<HashSet<String>>,
     fail_next: Mutex<VecDeque<u16>>,
+    blocked: Mutex<HashSet<String>>,
+    lose_answers: Mutex<usize>,
+    latency_ms: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -39,6 +44,31 @@ impl FakeLineState {
     /// Answers the next pushes with these statuses, in order.
     pub fn fail_next(&self, statuses: &[u16]) {
         lock(&self.fail_next).extend(statuses.iter().copied());
+    }
+
+    /// Pushes accepted so far.
+    pub fn pushes(&self) -> Vec<LineMessage> {
+        lock(&self.received)
+            .iter()
+            .filter(|m| m.to.is_some())
+            .cloned()
+            .collect()
+    }
+
+    /// This LINE user blocked the official account: pushes to them are refused (403).
+    pub fn block(&self, line_user: &str) {
+        lock(&self.blocked).insert(line_user.to_string());
+    }
+
+    /// Accepts the next `n` pushes but answers them 500, as if the answer were lost.
+    pub fn lose_answers(&self, n: usize) {
+        *lock(&self.lose_answers) += n;
+    }
+
+    /// Waits this long before answering each push.
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.latency_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -57,6 +87,9 @@ impl FakeLine {
             received: Mutex::new(Vec::new()),
             retry_keys: Mutex::new(HashSet::new()),
             fail_next: Mutex::new(VecDeque::new()),
+            blocked: Mutex::new(HashSet::new()),
+            lose_answers: Mutex::new(0),
+            latency_ms: std::sync::atomic::AtomicU64::new(0),
         });
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -123,6 +156,10 @@ async fn push(
     if !authorised(&req, &state) {
         return refused(401, "Authentication failed. Confirm that the access token in the authorization header is valid.");
     }
+    let latency = state.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let retry_key = req
         .headers()
         .get("x-line-retry-key")
@@ -145,6 +182,9 @@ async fn push(
     let (Some(to), Some(text)) = (body["to"].as_str(), text_of(&body)) else {
         return refused(400, "The request body has 1 error(s)");
     };
+    if lock(&state.blocked).contains(to) {
+        return refused(403, "The user hasn't added the LINE Official Account as a friend.");
+    }
     if let Some(key) = &retry_key {
         lock(&state.retry_keys).insert(key.clone());
     }
@@ -154,5 +194,12 @@ async fn push(
         text,
         retry_key,
     });
+    {
+        let mut lose = lock(&state.lose_answers);
+        if *lose > 0 {
+            *lose -= 1;
+            return refused(500, "Internal server error");
+        }
+    }
     HttpResponse::Ok().json(json!({ "sentMessages": [{ "id": "1", "quoteToken": "q" }] }))
 }

@@ -216,3 +216,71 @@ pub fn dashboard(
         .get_result(conn)?;
     Ok(figures)
 }
+
+/// Who a group's residents with a confirmed upcoming seat can be reached by, each person
+/// once per group, by the best channel they have (the order the worker tries them).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, QueryableByName)]
+pub struct ReachRow {
+    /// The province, or the center's ID.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub group: String,
+    /// The center's Thai name, or the province again (as the enrollment report's label).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub label: String,
+    /// At least one registered device not known dead.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub push: i64,
+    /// No live device, LINE linked.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub line_only: i64,
+    /// Neither, but a mobile number: texts for cancellations, moves and freed seats.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub sms_only: i64,
+    /// None of these: only the inbox, or a phone call from the center.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub unreachable: i64,
+}
+
+/// The reach report (`group_by` province or center; course is refused by the caller):
+/// residents with a confirmed seat in a scheduled session starting after `now`.
+pub fn reach_rows(
+    conn: &mut DbConn,
+    group_by: GroupBy,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<ReachRow>> {
+    let (key, label) = match group_by {
+        GroupBy::Center => ("c.id", "c.name_th"),
+        GroupBy::Province | GroupBy::Course => ("c.province", "c.province"),
+    };
+    let placeholder = match conn {
+        DbConn::Sqlite(_) => "?",
+        DbConn::Postgres(_) => "$1",
+    };
+    // A mobile number is +66 then 6, 8 or 9 (`Phone::is_mobile`).
+    let sql = format!(
+        "SELECT grp AS \"group\", label, \
+           CAST(SUM(CASE WHEN reach = 1 THEN 1 ELSE 0 END) AS BIGINT) AS push, \
+           CAST(SUM(CASE WHEN reach = 2 THEN 1 ELSE 0 END) AS BIGINT) AS line_only, \
+           CAST(SUM(CASE WHEN reach = 3 THEN 1 ELSE 0 END) AS BIGINT) AS sms_only, \
+           CAST(SUM(CASE WHEN reach = 4 THEN 1 ELSE 0 END) AS BIGINT) AS unreachable \
+         FROM (SELECT g.grp, g.label, \
+                 CASE WHEN EXISTS (SELECT 1 FROM devices d WHERE d.user_id = g.user_id) THEN 1 \
+                      WHEN EXISTS (SELECT 1 FROM line_links l WHERE l.user_id = g.user_id) THEN 2 \
+                      WHEN u.phone IS NOT NULL AND length(u.phone) = 12 \
+                           AND substr(u.phone, 4, 1) IN ('6', '8', '9') THEN 3 \
+                      ELSE 4 END AS reach \
+               FROM (SELECT DISTINCT {key} AS grp, {label} AS label, e.user_id \
+                     FROM enrollments e \
+                     JOIN course_sessions s ON s.id = e.session_id \
+                     JOIN centers c ON c.id = s.center_id \
+                     WHERE e.status = 'confirmed' AND s.status = 'scheduled' \
+                       AND s.starts_at > {placeholder}) g \
+               JOIN users u ON u.id = g.user_id) t \
+         GROUP BY grp, label ORDER BY grp"
+    );
+    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Timestamp, _>(now);
+    match conn {
+        DbConn::Sqlite(c) => query.load(c),
+        DbConn::Postgres(c) => query.load(c),
+    }
+}

@@ -31,6 +31,7 @@ pub struct FakeTwilioState {
     /// Statuses to answer the next sends with (429, 500, 503, 400 …), in order.
     fail_next: Mutex<VecDeque<u16>>,
     requests: AtomicU64,
+    latency_ms: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -45,6 +46,11 @@ impl FakeTwilioState {
     /// Answers the next sends with these statuses (Twilio's error JSON), in order.
     pub fn fail_next(&self, statuses: &[u16]) {
         lock(&self.fail_next).extend(statuses.iter().copied());
+    }
+
+    /// Waits this long before answering each send.
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Every send request seen, refused ones included.
@@ -74,6 +80,7 @@ impl FakeTwilio {
             received: Mutex::new(Vec::new()),
             fail_next: Mutex::new(VecDeque::new()),
             requests: AtomicU64::new(0),
+            latency_ms: AtomicU64::new(0),
         });
         let data = web::Data::from(Arc::clone(&state));
         let server = HttpServer::new(move || {
@@ -129,6 +136,10 @@ async fn create_message(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     state.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = state.latency_ms.load(Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     if !authorised(&req, &state) || path.as_str() != state.account_sid {
         return error(401, 20003, "Authenticate");
     }

@@ -384,13 +384,13 @@ async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
     let mut text = String::new();
     for _ in 0..50 {
         text = app.get("/metrics", None).await.text().await.unwrap();
-        if text.contains(r#"ocod_pushes_total{outcome="sent",reason="ok"} 1"#) {
+        if text.contains(r#"ocod_deliveries_total{channel="push",outcome="sent",reason="ok"} 1"#) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(
-        text.contains(r#"ocod_pushes_total{outcome="sent",reason="ok"} 1"#),
+        text.contains(r#"ocod_deliveries_total{channel="push",outcome="sent",reason="ok"} 1"#),
         "{text}"
     );
     assert!(text.contains("ocod_push_queue_depth 0"), "{text}");

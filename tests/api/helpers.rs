@@ -168,7 +168,7 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
-    fn from_body(body: &Value) -> Self {
+    pub fn from_body(body: &Value) -> Self {
         SignedIn {
             user_id: body["user"]["id"].as_str().expect("user id").to_string(),
             access: body["access_token"]

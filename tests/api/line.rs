@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::{problem_code, spawn_app_with, TestApp};
 
-const SECRET: &str = "line-channel-secret-for-tests";
-const TOKEN: &str = "line-channel-access-token";
+pub(crate) const SECRET: &str = "line-channel-secret-for-tests";
+pub(crate) const TOKEN: &str = "line-channel-access-token";
 
 struct LineRig {
     app: TestApp,
@@ -31,7 +31,7 @@ async fn spawn_line_app() -> LineRig {
     LineRig { app, line }
 }
 
-fn sign(body: &str, secret: &str) -> String {
+pub(crate) fn sign(body: &str, secret: &str) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
@@ -81,7 +81,7 @@ impl LineRig {
     }
 }
 
-fn text_event(line_user: &str, text: &str, reply: &str) -> Value {
+pub(crate) fn text_event(line_user: &str, text: &str, reply: &str) -> Value {
     json!({
         "type": "message", "replyToken": reply, "mode": "active", "timestamp": 1,
         "source": { "type": "user", "userId": line_user },

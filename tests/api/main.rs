@@ -9,6 +9,7 @@ mod bad_input;
 mod broadcasts;
 mod caching;
 mod centers;
+mod channels;
 mod cli;
 mod concurrency;
 mod console;

@@ -1,0 +1,367 @@
+//! Which channel reaches whom, over real HTTP with stand-ins for FCM, LINE and Twilio and
+//! the worker stepped by the test: a push to each live device; LINE for a person with no
+//! live device; SMS, for a cancellation, a move or a freed seat, for a person with
+//! neither; the inbox always. Dead devices and blocked LINE accounts fall back to the next
+//! channel; LINE's retry key makes a retried push arrive once.
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_push_app, PushRig, SignedIn};
+use crate::line::{sign, text_event, SECRET, TOKEN};
+
+const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const TWILIO_TOKEN: &str = "twilio-auth-token-for-tests";
+
+pub(crate) struct Rig {
+    pub push: PushRig,
+    pub line: ocod::line::fake::FakeLine,
+    pub twilio: ocod::sms::fake::FakeTwilio,
+}
+
+pub(crate) async fn spawn_rig() -> Rig {
+    let (line, server) = ocod::line::fake::FakeLine::start("127.0.0.1:0", TOKEN).expect("LINE");
+    tokio::spawn(server);
+    let (twilio, server) =
+        ocod::sms::fake::FakeTwilio::start("127.0.0.1:0", TWILIO_SID, TWILIO_TOKEN)
+            .expect("Twilio");
+    tokio::spawn(server);
+    let push = spawn_push_app(&[
+        ("OCOD_LINE_CHANNEL_SECRET", SECRET),
+        ("OCOD_LINE_CHANNEL_TOKEN", TOKEN),
+        ("OCOD_LINE_ENDPOINT", &line.base_url),
+        ("OCOD_SMS_PROVIDER", "twilio"),
+        ("TWILIO_ACCOUNT_SID", TWILIO_SID),
+        ("TWILIO_AUTH_TOKEN", TWILIO_TOKEN),
+        ("OCOD_SMS_FROM", "OCOD"),
+        ("OCOD_TWILIO_ENDPOINT", &twilio.base_url),
+        ("OCOD_QUIET_HOURS", ""),
+    ])
+    .await;
+    Rig { push, line, twilio }
+}
+
+impl Rig {
+    /// Links `who` to the LINE user `line_user` as a resident does: a code from the app,
+    /// sent in the chat.
+    pub async fn link_line(&self, who: &SignedIn, line_user: &str) {
+        let app = &self.push.app;
+        let link: Value = app
+            .post("/api/v1/me/line/link", Some(&who.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let event = text_event(line_user, link["code"].as_str().unwrap(), "r-link");
+        let body = json!({ "destination": "Uocod", "events": [event] }).to_string();
+        let res = app
+            .client
+            .post(app.url("/webhooks/line"))
+            .header("content-type", "application/json")
+            .header("x-line-signature", sign(&body, SECRET))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let me: Value = app
+            .get("/api/v1/me", Some(&who.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["line_linked"], true);
+    }
+
+    /// Runs worker rounds until one finds nothing to do, making retries due at once
+    /// instead of waiting out their backoff.
+    pub async fn settle(&self) {
+        for _ in 0..50 {
+            let step = self.push.step().await;
+            if step.is_idle() {
+                return;
+            }
+            self.retries_due_now().await;
+        }
+        panic!("the worker never went idle");
+    }
+
+    async fn retries_due_now(&self) {
+        let pool = self.push.app.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            use diesel::prelude::*;
+            use ocod::schema::push_deliveries;
+            diesel::update(push_deliveries::table.filter(push_deliveries::status.eq("pending")))
+                .set(push_deliveries::due_at.eq(ocod::db::now()))
+                .execute(&mut pool.get().unwrap())
+                .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Deliveries by (channel, status).
+    pub async fn deliveries(&self) -> BTreeMap<(String, String), i64> {
+        let pool = self.push.app.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            use diesel::prelude::*;
+            use ocod::schema::push_deliveries;
+            push_deliveries::table
+                .group_by((push_deliveries::channel, push_deliveries::status))
+                .select((
+                    push_deliveries::channel,
+                    push_deliveries::status,
+                    diesel::dsl::count_star(),
+                ))
+                .load::<(String, String, i64)>(&mut pool.get().unwrap())
+                .unwrap()
+                .into_iter()
+                .map(|(c, s, n)| ((c, s), n))
+                .collect()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn email_only_resident(&self) -> SignedIn {
+        let email = format!("{}@mail.test", uuid::Uuid::now_v7().simple());
+        let res = self
+            .push
+            .app
+            .register(json!({ "email": email, "password": "password-123", "display_name": "ไม่มีโทรศัพท์" }))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        SignedIn::from_body(&res.json().await.unwrap())
+    }
+
+    async fn kinds_in_inbox(&self, who: &SignedIn) -> Vec<(String, String)> {
+        let inbox: Value = self
+            .push
+            .app
+            .get("/api/v1/me/notifications", Some(&who.access))
+            .await
+            .json()
+            .await
+            .unwrap();
+        inbox["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["kind"].as_str().unwrap_or_default().to_string(),
+                    n["data"]["session_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn key(channel: &str, status: &str) -> (String, String) {
+    (channel.to_string(), status.to_string())
+}
+
+#[tokio::test]
+async fn each_person_is_reached_by_their_channel_and_texts_only_for_what_costs_a_trip() {
+    let rig = spawn_rig().await;
+    let app = &rig.push.app;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 10)
+        .await;
+    let pushed = app.resident().await;
+    rig.push.device(&pushed, "pushed-phone").await;
+    // A device as well as LINE: the device wins, LINE stays quiet.
+    let both = app.resident().await;
+    rig.push.device(&both, "both-phone").await;
+    rig.link_line(&both, "U-both").await;
+    let lined = app.resident().await;
+    rig.link_line(&lined, "U-lined").await;
+    let texted = app.resident().await;
+    let unreachable = rig.email_only_resident().await;
+    for who in [&pushed, &both, &lined, &texted, &unreachable] {
+        assert_eq!(
+            app.enroll(&session, &who.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    rig.settle().await;
+
+    // A broadcast: pushes and LINE, never a text (it costs nobody a trip).
+    let res = app
+        .post_json(
+            "/api/v1/admin/broadcasts",
+            &json!({ "audience": { "kind": "session", "value": session },
+                     "title": { "th": "ข่าวศูนย์", "en": "Center news" },
+                     "body": { "th": "มีคอร์สใหม่", "en": "A new course" } }),
+            Some(&net.admin.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let broadcast: Value = res.json().await.unwrap();
+    rig.settle().await;
+    let tokens: Vec<String> = rig
+        .push
+        .fake
+        .state
+        .received()
+        .into_iter()
+        .map(|m| m.token)
+        .collect();
+    assert_eq!(tokens.len(), 2, "{tokens:?}");
+    assert!(tokens.contains(&"pushed-phone".to_string()) && tokens.contains(&"both-phone".into()));
+    let pushes = rig.line.state.pushes();
+    assert_eq!(pushes.len(), 1, "{pushes:?}");
+    assert_eq!(pushes[0].to.as_deref(), Some("U-lined"));
+    assert_eq!(pushes[0].text, "ข่าวศูนย์\nมีคอร์สใหม่");
+    assert!(rig.twilio.state.received().is_empty());
+    let figures: Value = app
+        .get(
+            &format!("/api/v1/admin/broadcasts/{}", broadcast["id"].as_str().unwrap()),
+            Some(&net.admin.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        figures["by_channel"],
+        json!({ "push": 2, "line": 1, "sms": 0 })
+    );
+    assert_eq!(figures["sent"], 3);
+
+    // The session is cancelled: the one with neither device nor LINE gets a text too.
+    let res = app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    rig.settle().await;
+    assert_eq!(rig.push.fake.state.received_count(), 4);
+    let pushes = rig.line.state.pushes();
+    assert_eq!(pushes.len(), 2);
+    assert!(pushes[1].text.starts_with("ยกเลิกการอบรม"), "{:?}", pushes[1]);
+    assert_ne!(pushes[0].retry_key, pushes[1].retry_key);
+    let texts = rig.twilio.state.received();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    let me: Value = app
+        .get("/api/v1/me", Some(&texted.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(texts[0].to, me["phone"].as_str().unwrap());
+    assert_eq!(texts[0].from, "OCOD");
+    assert!(texts[0].body.starts_with("ยกเลิกการอบรม"), "{:?}", texts[0]);
+    assert!(texts[0].body.contains("ถูกยกเลิก"));
+
+    // Everyone has both in the inbox, the unreachable one too (told = in the inbox with
+    // the session).
+    for who in [&pushed, &both, &lined, &texted, &unreachable] {
+        let kinds = rig.kinds_in_inbox(who).await;
+        assert!(
+            kinds.contains(&("session_cancelled".into(), session.clone())),
+            "{kinds:?}"
+        );
+        assert!(kinds.iter().any(|(k, _)| k == "broadcast"), "{kinds:?}");
+    }
+    let deliveries = rig.deliveries().await;
+    assert_eq!(
+        deliveries,
+        BTreeMap::from([
+            (key("line", "sent"), 2),
+            (key("push", "sent"), 4),
+            (key("sms", "sent"), 1),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_dead_device_falls_back_to_line_and_a_blocked_line_to_a_text() {
+    let rig = spawn_rig().await;
+    let app = &rig.push.app;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = app.resident().await;
+    rig.push.device(&resident, "uninstalled-phone").await;
+    rig.link_line(&resident, "U-blocker").await;
+    rig.push.fake.state.control(ocod::push::fake::Control {
+        dead_tokens: vec!["uninstalled-phone".into()],
+        ..Default::default()
+    });
+    rig.line.state.block("U-blocker");
+    app.enroll(&session, &resident.access).await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/sessions/{session}"),
+            &json!({ "starts_at": crate::helpers::hours_from_now(72), "ends_at": crate::helpers::hours_from_now(74) }),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    rig.settle().await;
+
+    assert_eq!(rig.push.fake.state.received_count(), 0);
+    assert!(rig.line.state.pushes().is_empty());
+    let texts = rig.twilio.state.received();
+    assert_eq!(texts.len(), 1, "the move reached the phone by SMS: {texts:?}");
+    assert!(texts[0].body.starts_with("เปลี่ยนเวลาอบรม"), "{:?}", texts[0]);
+    assert_eq!(
+        rig.deliveries().await,
+        BTreeMap::from([
+            (key("line", "invalid_token"), 1),
+            (key("push", "invalid_token"), 1),
+            (key("sms", "sent"), 1),
+        ])
+    );
+    // The dead device is forgotten and the blocked LINE account unlinked.
+    let me: Value = app
+        .get("/api/v1/me", Some(&resident.access))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["line_linked"], false);
+    assert_eq!(app.count("devices").await, 0);
+}
+
+#[tokio::test]
+async fn a_line_push_retried_after_a_lost_answer_arrives_once() {
+    let rig = spawn_rig().await;
+    let app = &rig.push.app;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+        .await;
+    let resident = app.resident().await;
+    rig.link_line(&resident, "U-patchy").await;
+    app.enroll(&session, &resident.access).await;
+    // Refused twice (retried), then accepted with the answer lost: the next try carries
+    // the same key, LINE answers 409, and that counts as delivered.
+    rig.line.state.fail_next(&[503, 429]);
+    rig.line.state.lose_answers(1);
+    app.post(
+        &format!("/api/v1/sessions/{session}/cancel"),
+        Some(&net.staff.access),
+    )
+    .await;
+    rig.settle().await;
+    let pushes = rig.line.state.pushes();
+    assert_eq!(pushes.len(), 1, "delivered once: {pushes:?}");
+    assert!(uuid::Uuid::parse_str(pushes[0].retry_key.as_deref().unwrap()).is_ok());
+    assert_eq!(
+        rig.deliveries().await,
+        BTreeMap::from([(key("line", "sent"), 1)])
+    );
+    // Nobody was texted: LINE reached them.
+    assert!(rig.twilio.state.received().is_empty());
+}
