@@ -183,7 +183,10 @@ async fn push(
         return refused(400, "The request body has 1 error(s)");
     };
     if lock(&state.blocked).contains(to) {
-        return refused(403, "The user hasn't added the LINE Official Account as a friend.");
+        return refused(
+            403,
+            "The user hasn't added the LINE Official Account as a friend.",
+        );
     }
     if let Some(key) = &retry_key {
         lock(&state.retry_keys).insert(key.clone());

@@ -117,7 +117,11 @@ impl Channels {
 
 /// Notices worth a text message to a person no push or LINE reaches: each costs them a
 /// wasted trip if missed (their session cancelled or moved, a seat freed for them).
-pub const SMS_KINDS: [&str; 3] = ["session_cancelled", "session_rescheduled", "waitlist_promoted"];
+pub const SMS_KINDS: [&str; 3] = [
+    "session_cancelled",
+    "session_rescheduled",
+    "waitlist_promoted",
+];
 
 /// A notification to deliver: (id, person, kind).
 type Target = (String, String, String);
@@ -177,7 +181,9 @@ fn plan(conn: &mut DbConn, targets: &[Target], channels: Channels) -> QueryResul
             .load(conn)?;
         phone_of.extend(phones.into_iter().filter_map(|(user, phone)| {
             let phone = Phone::parse(phone.as_deref()?).ok()?;
-            phone.is_mobile().then(|| (user, phone.as_str().to_string()))
+            phone
+                .is_mobile()
+                .then(|| (user, phone.as_str().to_string()))
         }));
     }
     let mut planned = Vec::new();

@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::domain::QuietHours;
 use crate::domain::Channel;
+use crate::domain::QuietHours;
 use crate::http::metrics::Metrics;
 use crate::line::client::{retry_key, LineClient, PushOutcome};
 use crate::models::broadcasts;

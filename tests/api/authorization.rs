@@ -100,6 +100,12 @@ async fn every_route_answers_each_role_as_it_should() {
             ADMIN_ONLY_OK,
         ),
         (
+            Method::GET,
+            "/api/v1/admin/reports/reach?group_by=center".into(),
+            None,
+            ADMIN_ONLY_OK,
+        ),
+        (
             Method::PATCH,
             format!("/api/v1/centers/{c}"),
             Some(json!({ "opening_hours": "ทุกวัน" })),

@@ -130,7 +130,9 @@ impl Rig {
         let res = self
             .push
             .app
-            .register(json!({ "email": email, "password": "password-123", "display_name": "ไม่มีโทรศัพท์" }))
+            .register(
+                json!({ "email": email, "password": "password-123", "display_name": "ไม่มีโทรศัพท์" }),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         SignedIn::from_body(&res.json().await.unwrap())
@@ -222,7 +224,10 @@ async fn each_person_is_reached_by_their_channel_and_texts_only_for_what_costs_a
     assert!(rig.twilio.state.received().is_empty());
     let figures: Value = app
         .get(
-            &format!("/api/v1/admin/broadcasts/{}", broadcast["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/admin/broadcasts/{}",
+                broadcast["id"].as_str().unwrap()
+            ),
             Some(&net.admin.access),
         )
         .await
@@ -247,7 +252,11 @@ async fn each_person_is_reached_by_their_channel_and_texts_only_for_what_costs_a
     assert_eq!(rig.push.fake.state.received_count(), 4);
     let pushes = rig.line.state.pushes();
     assert_eq!(pushes.len(), 2);
-    assert!(pushes[1].text.starts_with("ยกเลิกการอบรม"), "{:?}", pushes[1]);
+    assert!(
+        pushes[1].text.starts_with("ยกเลิกการอบรม"),
+        "{:?}",
+        pushes[1]
+    );
     assert_ne!(pushes[0].retry_key, pushes[1].retry_key);
     let texts = rig.twilio.state.received();
     assert_eq!(texts.len(), 1, "{texts:?}");
@@ -307,13 +316,22 @@ async fn a_dead_device_falls_back_to_line_and_a_blocked_line_to_a_text() {
             Some(&net.staff.access),
         )
         .await;
-    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "{}",
+        res.text().await.unwrap()
+    );
     rig.settle().await;
 
     assert_eq!(rig.push.fake.state.received_count(), 0);
     assert!(rig.line.state.pushes().is_empty());
     let texts = rig.twilio.state.received();
-    assert_eq!(texts.len(), 1, "the move reached the phone by SMS: {texts:?}");
+    assert_eq!(
+        texts.len(),
+        1,
+        "the move reached the phone by SMS: {texts:?}"
+    );
     assert!(texts[0].body.starts_with("เปลี่ยนเวลาอบรม"), "{:?}", texts[0]);
     assert_eq!(
         rig.deliveries().await,
@@ -364,4 +382,120 @@ async fn a_line_push_retried_after_a_lost_answer_arrives_once() {
     );
     // Nobody was texted: LINE reached them.
     assert!(rig.twilio.state.received().is_empty());
+}
+
+#[tokio::test]
+async fn the_reach_report_counts_each_person_once_per_group_by_their_best_channel() {
+    let rig = spawn_rig().await;
+    let app = &rig.push.app;
+    let net = app.network().await;
+    let here = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 10)
+        .await;
+    let here_again = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 10)
+        .await;
+    let there = app
+        .session(
+            &net.other_staff.access,
+            &net.other_center_id,
+            &net.course_id,
+            1,
+        )
+        .await;
+    let pushed = app.resident().await;
+    rig.push.device(&pushed, "report-phone").await;
+    let lined = app.resident().await;
+    rig.link_line(&lined, "U-report").await;
+    let texted = app.resident().await;
+    let unreachable = rig.email_only_resident().await;
+    for who in [&pushed, &lined, &texted, &unreachable] {
+        app.enroll(&here, &who.access).await;
+    }
+    // Two seats at one center count once; a seat elsewhere counts there.
+    app.enroll(&here_again, &pushed.access).await;
+    app.enroll(&there, &pushed.access).await;
+    // Waiting, or cancelled: no seat to be told about.
+    app.enroll(&there, &lined.access).await;
+    let cancelled = app.resident().await;
+    let seat: Value = app
+        .enroll(&here, &cancelled.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.delete(
+        &format!("/api/v1/me/enrollments/{}", seat["id"].as_str().unwrap()),
+        Some(&cancelled.access),
+    )
+    .await;
+
+    let report = |group_by: &'static str| {
+        let admin = net.admin.access.clone();
+        async move {
+            let res = app
+                .get(
+                    &format!("/api/v1/admin/reports/reach?group_by={group_by}"),
+                    Some(&admin),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::OK);
+            res.json::<Value>().await.unwrap()
+        }
+    };
+    let by_center = report("center").await;
+    assert_eq!(by_center["group_by"], "center");
+    let rows: BTreeMap<String, (i64, i64, i64, i64)> = by_center["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_i64().unwrap();
+            (
+                r["group"].as_str().unwrap().to_string(),
+                (n("push"), n("line_only"), n("sms_only"), n("unreachable")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        BTreeMap::from([
+            (net.center_id.clone(), (1, 1, 1, 1)),
+            (net.other_center_id.clone(), (1, 0, 0, 0)),
+        ])
+    );
+    // By province, the pushed person still counts once per province.
+    let by_province = report("province").await;
+    let items = by_province["items"].as_array().unwrap();
+    let total = |k: &str| items.iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(
+        (
+            total("push"),
+            total("line_only"),
+            total("sms_only"),
+            total("unreachable")
+        ),
+        (items.len() as i64, 1, 1, 1),
+        "{by_province}"
+    );
+
+    // A cancelled session drops out; a bad grouping is a clear 400.
+    app.post(
+        &format!("/api/v1/sessions/{there}/cancel"),
+        Some(&net.other_staff.access),
+    )
+    .await;
+    let by_center = report("center").await;
+    assert_eq!(by_center["items"].as_array().unwrap().len(), 1);
+    let res = app
+        .get(
+            "/api/v1/admin/reports/reach?group_by=course",
+            Some(&net.admin.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        crate::helpers::field_errors(res).await,
+        vec![("group_by".to_string(), "invalid_value".to_string())]
+    );
 }
