@@ -2,7 +2,9 @@
 //! FCM client over HTTP/2) against the fake FCM answering each send after 50 ms. Prints
 //! messages per second, the ratio to the fake's own ceiling measured in the same run (the
 //! client alone, no database), and the peak memory of each run, for two audience sizes so
-//! it shows whether memory grows with the audience.
+//! it shows whether memory grows with the audience, with `OCOD_FCM_MAX_PER_SECOND` lifted
+//! (what the worker can do); then once more under the default limit (10,000, Google's
+//! quota), printing the busiest second the fake saw.
 //!
 //! `cargo bench --bench fanout [-- N]` (default 100000); SQLite, or PostgreSQL when
 //! `OCOD_BENCH_POSTGRES_URL` names a server where it may create a database.
@@ -59,8 +61,13 @@ impl MemoryWatch {
     }
 }
 
-fn settings(url: &str, fake: &str, credentials: &std::path::Path) -> anyhow::Result<Settings> {
-    let vars: HashMap<&str, String> = HashMap::from([
+fn settings(
+    url: &str,
+    fake: &str,
+    credentials: &std::path::Path,
+    max_per_second: Option<u32>,
+) -> anyhow::Result<Settings> {
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("DATABASE_URL", url.to_string()),
         (
             "OCOD_JWT_SECRET",
@@ -73,11 +80,13 @@ fn settings(url: &str, fake: &str, credentials: &std::path::Path) -> anyhow::Res
         ("OCOD_FCM_ENDPOINT", fake.to_string()),
         ("OCOD_QUIET_HOURS", String::new()),
         ("OCOD_DB_POOL_SIZE", "8".to_string()),
-        (
-            "OCOD_PUSH_CONCURRENCY",
-            std::env::var("OCOD_PUSH_CONCURRENCY").unwrap_or_else(|_| "500".into()),
-        ),
     ]);
+    if let Ok(concurrency) = std::env::var("OCOD_PUSH_CONCURRENCY") {
+        vars.insert("OCOD_PUSH_CONCURRENCY", concurrency);
+    }
+    if let Some(limit) = max_per_second {
+        vars.insert("OCOD_FCM_MAX_PER_SECOND", limit.to_string());
+    }
     Settings::from_lookup(|k| vars.get(k).cloned(), false).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
@@ -178,14 +187,25 @@ fn fresh_database(dir: &std::path::Path, name: &str) -> anyhow::Result<String> {
     }
 }
 
+/// What one broadcast run measured.
+struct Run {
+    rate: f64,
+    rss_before: u64,
+    rss_peak: u64,
+    /// The most messages the fake received within one second (sampled every 50 ms).
+    busiest_second: u64,
+}
+
 async fn worker_run(
     n: usize,
     fake: &FakeFcm,
     credentials: &std::path::Path,
     dir: &std::path::Path,
-) -> anyhow::Result<(f64, u64, u64)> {
-    let url = fresh_database(dir, &format!("ocod_fanout_{n}"))?;
-    let settings = settings(&url, &fake.base_url, credentials)?;
+    max_per_second: Option<u32>,
+) -> anyhow::Result<Run> {
+    let tag = max_per_second.map_or("default".to_string(), |l| l.to_string());
+    let url = fresh_database(dir, &format!("ocod_fanout_{n}_{tag}"))?;
+    let settings = settings(&url, &fake.base_url, credentials, max_per_second)?;
     let pool: DbPool = db::build_pool(&DbUrl::parse(&url).map_err(anyhow::Error::msg)?, 8)?;
     let admin = {
         let mut conn = pool.get()?;
@@ -198,6 +218,24 @@ async fn worker_run(
     let memory = MemoryWatch::start();
     let started = Instant::now();
     broadcast(&mut *pool.get()?, &admin)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (state, stop) = (Arc::clone(&fake.state), Arc::clone(&stop));
+        tokio::spawn(async move {
+            // Counts at 50 ms steps; the busiest second is the largest rise over 20 steps.
+            let mut counts = std::collections::VecDeque::from([state.received_count() as u64]);
+            let mut busiest = 0;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                counts.push_back(state.received_count() as u64);
+                if counts.len() > 21 {
+                    counts.pop_front();
+                }
+                busiest = busiest.max(counts.back().unwrap_or(&0) - counts.front().unwrap_or(&0));
+            }
+            busiest
+        })
+    };
     while fake.state.received_count() < n {
         let step = worker.step().await?;
         if step.is_idle() {
@@ -209,7 +247,13 @@ async fn worker_run(
         );
     }
     let elapsed = started.elapsed().as_secs_f64();
-    Ok((n as f64 / elapsed, before, memory.finish()))
+    stop.store(true, Ordering::Relaxed);
+    Ok(Run {
+        rate: n as f64 / elapsed,
+        rss_before: before,
+        rss_peak: memory.finish(),
+        busiest_second: sampler.await?,
+    })
 }
 
 /// The fake's ceiling: the FCM client alone pushing as fast as it can, no database.
@@ -261,7 +305,8 @@ async fn main() -> anyhow::Result<()> {
         &credentials,
         serde_json::to_string(&service_account(&fake.base_url))?,
     )?;
-    let concurrency = settings("x.db", &fake.base_url, &credentials)?.push_concurrency;
+    let defaults = settings("x.db", &fake.base_url, &credentials, None)?;
+    let (concurrency, limit) = (defaults.push_concurrency, defaults.fcm_max_per_second);
     let backend = if std::env::var("OCOD_BENCH_POSTGRES_URL").is_ok_and(|u| !u.is_empty()) {
         "PostgreSQL"
     } else {
@@ -272,15 +317,24 @@ async fn main() -> anyhow::Result<()> {
     let fake_ceiling = ceiling(&fake, concurrency, 20_000).await?;
     println!("  fake's ceiling (client alone, no database): {fake_ceiling:9.0} messages/s");
     let small = (n / 4).max(1);
-    for size in [small, n] {
-        let (rate, before, peak) = worker_run(size, &fake, &credentials, dir.path()).await?;
+    let show = |label: String, run: &Run| {
         println!(
-            "  broadcast to {size:>7} devices: {rate:9.0} messages/s  ratio to ceiling {:.2}  memory {:.1} MiB before, peak {:.1} MiB (+{:.1})",
-            rate / fake_ceiling,
-            before as f64 / 1024.0,
-            peak as f64 / 1024.0,
-            peak.saturating_sub(before) as f64 / 1024.0
+            "  {label}: {:9.0} messages/s  ratio to ceiling {:.2}  busiest second {:6}  memory {:.1} MiB before, peak {:.1} MiB (+{:.1})",
+            run.rate,
+            run.rate / fake_ceiling,
+            run.busiest_second,
+            run.rss_before as f64 / 1024.0,
+            run.rss_peak as f64 / 1024.0,
+            run.rss_peak.saturating_sub(run.rss_before) as f64 / 1024.0
         );
+    };
+    println!("  with OCOD_FCM_MAX_PER_SECOND lifted (what the worker can do):");
+    for size in [small, n] {
+        let run = worker_run(size, &fake, &credentials, dir.path(), Some(1_000_000)).await?;
+        show(format!("  broadcast to {size:>7} devices"), &run);
     }
+    println!("  with OCOD_FCM_MAX_PER_SECOND={limit} (the default):");
+    let run = worker_run(n, &fake, &credentials, dir.path(), None).await?;
+    show(format!("  broadcast to {n:>7} devices"), &run);
     Ok(())
 }

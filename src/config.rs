@@ -70,6 +70,9 @@ pub struct Settings {
     pub fcm_endpoint: String,
     /// Most pushes in flight at once per worker.
     pub push_concurrency: usize,
+    /// Most pushes handed to FCM per second by this process (`OCOD_FCM_MAX_PER_SECOND`,
+    /// default 10,000: Google's quota per project).
+    pub fcm_max_per_second: u32,
     /// Attempts before a delivery is given up as failed.
     pub push_max_attempts: i32,
     /// How often an idle worker looks for due work.
@@ -213,7 +216,8 @@ impl Settings {
             .map(|n| n.get())
             .unwrap_or(2) as u64;
         let http_workers = number("OCOD_HTTP_WORKERS", cores, 1, 256) as usize;
-        let push_concurrency = number("OCOD_PUSH_CONCURRENCY", 500, 1, 10_000) as usize;
+        let push_concurrency = number("OCOD_PUSH_CONCURRENCY", 1_000, 1, 10_000) as usize;
+        let fcm_max_per_second = number("OCOD_FCM_MAX_PER_SECOND", 10_000, 1, 1_000_000) as u32;
         let push_max_attempts = number("OCOD_PUSH_MAX_ATTEMPTS", 8, 1, 50) as i32;
         let limits = Limits {
             upcoming_enrollments: number("OCOD_MAX_UPCOMING_ENROLLMENTS", 10, 1, 1000) as i64,
@@ -396,6 +400,7 @@ impl Settings {
                 google_credentials,
                 fcm_endpoint,
                 push_concurrency,
+                fcm_max_per_second,
                 push_max_attempts,
                 worker_poll: worker_poll.max(Duration::from_millis(100)),
                 push_lease: push_lease.max(Duration::from_secs(1)),

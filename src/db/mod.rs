@@ -220,8 +220,17 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     Ok(applied)
 }
 
+/// Writers of this process take turns here before `BEGIN IMMEDIATE` on SQLite. SQLite has
+/// one writer at a time anyway; without this, connections that find the write lock taken
+/// sleep in `busy_timeout`'s backoff (up to 100 ms a try) while the lock may have been
+/// free for most of it, which stalled the push worker behind its own recorder. Waiting on
+/// a mutex hands the lock over at once and in turn. One lock for every SQLite database of
+/// the process (in production there is one); other processes still meet `busy_timeout`.
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that takes the write lock up front on SQLite (so a
-/// read-then-write cannot fail half-way with SQLITE_BUSY) and a normal one on PostgreSQL.
+/// read-then-write cannot fail half-way with SQLITE_BUSY), after this process's other
+/// writers (`SQLITE_WRITER`), and a normal one on PostgreSQL.
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -243,6 +252,9 @@ where
             // `immediate_transaction` exists only on the concrete SQLite connection; begin
             // the same way through its transaction manager so nested `transaction` calls
             // inside `f` still become savepoints.
+            let _turn = SQLITE_WRITER
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
             let result = f(conn);
             let DbConn::Sqlite(inner) = conn else {

@@ -28,7 +28,10 @@ const FAN_OUT_BATCH: i64 = 5_000;
 /// Broadcast audience added per round.
 const BROADCAST_BATCH: i64 = 5_000;
 /// Most batches of `concurrency` deliveries sent per round.
-const BATCHES_PER_STEP: usize = 20;
+const BATCHES_PER_STEP: usize = 50;
+/// Most outcomes recorded in one transaction, and how long the recorder gathers them.
+const RECORD_BATCH: usize = 2_000;
+const RECORD_GATHER: Duration = Duration::from_millis(10);
 
 /// What one round did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,7 @@ pub struct PushWorker {
     sms: Arc<SmsSender>,
     /// The LINE official account, when connected.
     line: Option<Arc<LineClient>>,
+    pace: Arc<Pace>,
 }
 
 impl PushWorker {
@@ -102,6 +106,7 @@ impl PushWorker {
             pool,
             sms,
             line,
+            pace: Arc::new(Pace::new(settings.fcm_max_per_second)),
             fcm,
             quiet_hours: settings.quiet_hours,
             concurrency: settings.push_concurrency,
@@ -171,7 +176,7 @@ impl PushWorker {
         // talk to FCM. The channel bounds how far claiming runs ahead of sending; when the
         // queue runs low the producer tops it up from broadcasts and due notifications,
         // while earlier pushes are still in flight.
-        let (tx, rx) = tokio::sync::mpsc::channel::<Claimed>(self.concurrency);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Claimed>(2 * self.concurrency);
         let claimer = self.clone();
         let producer = tokio::spawn(async move {
             let (limit, lease) = (claimer.concurrency as i64, claimer.lease);
@@ -208,6 +213,37 @@ impl PushWorker {
             }
             anyhow::Ok((claimed, expanded, fan_out))
         });
+        // Sending never waits on the database: outcomes go to a recorder task that writes
+        // them in batches while the next sends are already in flight.
+        let (done, mut outcomes) = tokio::sync::mpsc::unbounded_channel::<(Claimed, Outcome)>();
+        let writer = self.clone();
+        let recorder = tokio::spawn(async move {
+            let mut recorded = Recorded::default();
+            let mut batch = Vec::new();
+            while let Some(first) = outcomes.recv().await {
+                batch.push(first);
+                // Gather what else finishes in the next few milliseconds: one transaction
+                // for many outcomes rather than one each.
+                let gather = tokio::time::sleep(RECORD_GATHER);
+                tokio::pin!(gather);
+                while batch.len() < RECORD_BATCH {
+                    tokio::select! {
+                        more = outcomes.recv() => match more {
+                            Some(more) => batch.push(more),
+                            None => break,
+                        },
+                        _ = &mut gather => break,
+                    }
+                }
+                writer.observe(&batch);
+                let (chunk, max_attempts) = (std::mem::take(&mut batch), writer.max_attempts);
+                recorded += writer
+                    .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts, channels)?))
+                    .await?;
+            }
+            anyhow::Ok(recorded)
+        });
+        let senders = Arc::new(self.senders());
         let queued =
             futures_util::stream::unfold(
                 rx,
@@ -215,22 +251,20 @@ impl PushWorker {
             );
         let mut results = std::pin::pin!(queued
             .map(|c| {
-                let worker = self.clone();
+                let senders = Arc::clone(&senders);
                 async move {
-                    let outcome = worker.send_one(&c).await;
+                    let outcome = senders.send(&c).await;
                     (c, outcome)
                 }
             })
-            .buffer_unordered(self.concurrency)
-            .ready_chunks(self.concurrency));
-        while let Some(chunk) = results.next().await {
-            self.observe(&chunk);
-            let max_attempts = self.max_attempts;
-            let recorded = self
-                .blocking(move |conn| Ok(queue::record(conn, &chunk, max_attempts, channels)?))
-                .await?;
-            step.recorded += recorded;
+            .buffer_unordered(self.concurrency));
+        while let Some(result) = results.next().await {
+            // The recorder only stops early on a database error, reported below; what it
+            // did not record is sent again when its lease runs out.
+            let _ = done.send(result);
         }
+        drop(done);
+        step.recorded = recorder.await??;
         let (claimed, expanded, fan_out) = producer.await??;
         step.claimed = claimed;
         step.expanded += expanded;
@@ -248,50 +282,12 @@ impl PushWorker {
         }
     }
 
-    /// Sends one delivery by its channel. Every channel speaks `Outcome`: a dead address
-    /// (an unregistered token; a LINE account that blocked us) is `InvalidToken`.
-    async fn send_one(&self, c: &Claimed) -> Outcome {
-        if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
-            return Outcome::Failed("expired before it could be sent".into());
-        }
-        let not_connected = |what: &str| Outcome::Failed(format!("{what} is not connected"));
-        match c.channel {
-            Channel::Push => match &self.fcm {
-                Some(fcm) => {
-                    let data: BTreeMap<String, String> =
-                        serde_json::from_str(&c.data).unwrap_or_default();
-                    let push = Push {
-                        token: c.address.clone(),
-                        title: c.title.clone(),
-                        body: c.body.clone(),
-                        data,
-                        collapse_key: c.collapse_key.clone(),
-                        expires_at: c.expires_at,
-                    };
-                    fcm.send(&push).await
-                }
-                None => not_connected("FCM"),
-            },
-            Channel::Line => match &self.line {
-                Some(line) => {
-                    let key = retry_key(&c.notification_id, &c.address);
-                    match line.push(&c.address, &c.text(), &key).await {
-                        PushOutcome::Sent => Outcome::Sent,
-                        PushOutcome::Retry(reason) => Outcome::Retry {
-                            reason,
-                            after: None,
-                        },
-                        PushOutcome::Unreachable(reason) => Outcome::InvalidToken(reason),
-                        PushOutcome::Failed(reason) => Outcome::Failed(reason),
-                    }
-                }
-                None => not_connected("LINE"),
-            },
-            Channel::Sms => match self.sms.text(&c.address, &c.text(), &c.kind).await {
-                SmsOutcome::Sent(_) => Outcome::Sent,
-                SmsOutcome::Retry { reason, after } => Outcome::Retry { reason, after },
-                SmsOutcome::Failed(reason) => Outcome::Failed(reason),
-            },
+    fn senders(&self) -> Senders {
+        Senders {
+            fcm: self.fcm.clone(),
+            line: self.line.clone(),
+            sms: Arc::clone(&self.sms),
+            pace: self.pace.clone(),
         }
     }
 
@@ -357,6 +353,96 @@ impl PushWorker {
         while waited < total && !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(slice).await;
             waited += slice;
+        }
+    }
+}
+
+/// The clients a round sends with.
+struct Senders {
+    fcm: Option<Arc<FcmClient>>,
+    line: Option<Arc<LineClient>>,
+    sms: Arc<SmsSender>,
+    /// Keeps pushes under the project's FCM quota.
+    pace: Arc<Pace>,
+}
+
+impl Senders {
+    /// Sends one delivery by its channel. Every channel speaks `Outcome`: a dead address
+    /// (an unregistered token; a LINE account that blocked us) is `InvalidToken`.
+    async fn send(&self, c: &Claimed) -> Outcome {
+        if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
+            return Outcome::Failed("expired before it could be sent".into());
+        }
+        let not_connected = |what: &str| Outcome::Failed(format!("{what} is not connected"));
+        match c.channel {
+            Channel::Push => match &self.fcm {
+                Some(fcm) => {
+                    let data: BTreeMap<String, String> =
+                        serde_json::from_str(&c.data).unwrap_or_default();
+                    let push = Push {
+                        token: c.address.clone(),
+                        title: c.title.clone(),
+                        body: c.body.clone(),
+                        data,
+                        collapse_key: c.collapse_key.clone(),
+                        expires_at: c.expires_at,
+                    };
+                    self.pace.wait().await;
+                    fcm.send(&push).await
+                }
+                None => not_connected("FCM"),
+            },
+            Channel::Line => match &self.line {
+                Some(line) => {
+                    let key = retry_key(&c.notification_id, &c.address);
+                    match line.push(&c.address, &c.text(), &key).await {
+                        PushOutcome::Sent => Outcome::Sent,
+                        PushOutcome::Retry(reason) => Outcome::Retry {
+                            reason,
+                            after: None,
+                        },
+                        PushOutcome::Unreachable(reason) => Outcome::InvalidToken(reason),
+                        PushOutcome::Failed(reason) => Outcome::Failed(reason),
+                    }
+                }
+                None => not_connected("LINE"),
+            },
+            Channel::Sms => match self.sms.text(&c.address, &c.text(), &c.kind).await {
+                SmsOutcome::Sent(_) => Outcome::Sent,
+                SmsOutcome::Retry { reason, after } => Outcome::Retry { reason, after },
+                SmsOutcome::Failed(reason) => Outcome::Failed(reason),
+            },
+        }
+    }
+}
+
+/// Spreads sends evenly at no more than `per_second` (FCM answers 429 to a project over
+/// its quota): each send takes the next free slot, `1 / per_second` after the last, and
+/// waits for it. A sender that falls behind does not catch up in a burst. The limit is
+/// per process: with several workers, give each its share.
+pub struct Pace {
+    interval: Duration,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pace {
+    pub fn new(per_second: u32) -> Self {
+        Pace {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    pub async fn wait(&self) {
+        let now = tokio::time::Instant::now();
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        if slot > now {
+            tokio::time::sleep_until(slot).await;
         }
     }
 }
@@ -438,6 +524,48 @@ impl Drop for WorkerHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On tokio's paused clock: sends are spread evenly and no second holds more than the
+    /// limit, even when a crowd of sends arrives at once or after a pause.
+    #[tokio::test(start_paused = true)]
+    async fn the_pace_never_exceeds_its_rate_in_any_second() {
+        let pace = Arc::new(Pace::new(1_000));
+        let started = tokio::time::Instant::now();
+        let times: Vec<Duration> = futures_util::stream::iter(0..2_500)
+            .map(|_| {
+                let pace = Arc::clone(&pace);
+                async move {
+                    pace.wait().await;
+                    started.elapsed()
+                }
+            })
+            .buffer_unordered(500)
+            .collect()
+            .await;
+        let mut times = times;
+        times.sort();
+        // 2,500 at 1,000/s take at least 2.499 s.
+        assert!(
+            times[2_499] >= Duration::from_millis(2_499),
+            "{:?}",
+            times[2_499]
+        );
+        for (i, t) in times.iter().enumerate() {
+            let window_end = *t + Duration::from_secs(1);
+            let in_window = times[i..].iter().take_while(|u| **u < window_end).count();
+            assert!(
+                in_window <= 1_000,
+                "{in_window} sends in the second from {t:?}"
+            );
+        }
+        // After a quiet spell the pace does not let the missed slots out as a burst.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let resumed = tokio::time::Instant::now();
+        for _ in 0..100 {
+            pace.wait().await;
+        }
+        assert!(resumed.elapsed() >= Duration::from_millis(99));
+    }
 
     #[test]
     fn metric_reasons_are_fcm_codes_statuses_or_network() {
