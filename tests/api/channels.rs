@@ -499,3 +499,149 @@ async fn the_reach_report_counts_each_person_once_per_group_by_their_best_channe
         vec![("group_by".to_string(), "invalid_value".to_string())]
     );
 }
+
+fn worker_process(rig: &Rig) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ocod"))
+        .arg("worker")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", rig.push.app.db.url())
+        .env("OCOD_LINE_CHANNEL_SECRET", SECRET)
+        .env("OCOD_LINE_CHANNEL_TOKEN", TOKEN)
+        .env("OCOD_LINE_ENDPOINT", &rig.line.base_url)
+        .env("OCOD_SMS_PROVIDER", "twilio")
+        .env("TWILIO_ACCOUNT_SID", TWILIO_SID)
+        .env("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)
+        .env("OCOD_SMS_FROM", "OCOD")
+        .env("OCOD_TWILIO_ENDPOINT", &rig.twilio.base_url)
+        .env("OCOD_PUSH_CONCURRENCY", "5")
+        .env("OCOD_PUSH_LEASE", "3s")
+        .env("OCOD_WORKER_POLL", "1s")
+        .env("OCOD_QUIET_HOURS", "")
+        .env("OCOD_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start ocod worker")
+}
+
+#[tokio::test]
+async fn line_messages_and_texts_survive_their_worker_being_killed_mid_way() {
+    use diesel::prelude::*;
+    let rig = spawn_rig().await;
+    let app = &rig.push.app;
+    let net = app.network().await;
+    let session = app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 200)
+        .await;
+    // 100 residents reached by LINE only, 100 by SMS only.
+    let people = app.many_residents(200).await;
+    let pool = app.pool.clone();
+    let ids: Vec<String> = people.iter().map(|p| p.user_id.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        use ocod::schema::{line_links, users};
+        let mut conn = pool.get().unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            if i < 100 {
+                diesel::insert_into(line_links::table)
+                    .values((
+                        line_links::user_id.eq(id),
+                        line_links::line_user_id.eq(format!("U-kill-{i}")),
+                        line_links::linked_at.eq(ocod::db::now()),
+                    ))
+                    .execute(&mut conn)
+                    .unwrap();
+            } else {
+                diesel::update(users::table.find(id))
+                    .set(users::phone.eq(format!("+6681{i:07}")))
+                    .execute(&mut conn)
+                    .unwrap();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    for p in &people {
+        assert_eq!(
+            app.enroll(&session, &p.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    rig.line.state.set_latency_ms(80);
+    rig.twilio.state.set_latency_ms(80);
+    let res = app
+        .post(
+            &format!("/api/v1/sessions/{session}/cancel"),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let arrived = || rig.line.state.pushes().len() + rig.twilio.state.received().len();
+    let mut first = worker_process(&rig);
+    let started = std::time::Instant::now();
+    while arrived() < 40 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "nothing sent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    first.kill().expect("SIGKILL the worker");
+    first.wait().unwrap();
+    let at_kill = arrived();
+    assert!(at_kill < 200, "the worker finished before it was killed");
+
+    let mut second = worker_process(&rig);
+    let everyone = || {
+        let lined: std::collections::HashSet<String> = rig
+            .line
+            .state
+            .pushes()
+            .into_iter()
+            .filter_map(|m| m.to)
+            .collect();
+        let texted: std::collections::HashSet<String> = rig
+            .twilio
+            .state
+            .received()
+            .into_iter()
+            .map(|m| m.to)
+            .collect();
+        lined.len() == 100 && texted.len() == 100
+    };
+    let started = std::time::Instant::now();
+    while !everyone() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(90),
+            "not everyone was reached"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Let it record its last outcomes.
+    let started = std::time::Instant::now();
+    while rig.deliveries().await
+        != BTreeMap::from([(key("line", "sent"), 100), (key("sms", "sent"), 100)])
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{:?}",
+            rig.deliveries().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    second.kill().ok();
+    second.wait().ok();
+
+    // LINE: the retry key made every retried push after the kill a 409, never a second
+    // message. SMS has no such key: only what was in flight at the kill may repeat.
+    let pushes = rig.line.state.pushes();
+    assert_eq!(pushes.len(), 100, "each LINE user got the notice once");
+    let texts = rig.twilio.state.received();
+    let repeated = texts.len() - 100;
+    eprintln!("killed after {at_kill} of 200; {repeated} texts sent twice");
+    assert!(
+        repeated <= 10,
+        "{repeated} texts repeated (5 in flight per round)"
+    );
+}
