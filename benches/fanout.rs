@@ -222,16 +222,24 @@ async fn worker_run(
     let sampler = {
         let (state, stop) = (Arc::clone(&fake.state), Arc::clone(&stop));
         tokio::spawn(async move {
-            // Counts at 50 ms steps; the busiest second is the largest rise over 20 steps.
-            let mut counts = std::collections::VecDeque::from([state.received_count() as u64]);
+            // (time, count) every 20 ms or so; the busiest second is the largest rise
+            // between two samples at most one second apart.
+            let mut samples = std::collections::VecDeque::new();
             let mut busiest = 0;
             while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                counts.push_back(state.received_count() as u64);
-                if counts.len() > 21 {
-                    counts.pop_front();
+                let now = Instant::now();
+                let count = state.received_count() as u64;
+                while samples
+                    .front()
+                    .is_some_and(|(t, _): &(Instant, u64)| now - *t > Duration::from_secs(1))
+                {
+                    samples.pop_front();
                 }
-                busiest = busiest.max(counts.back().unwrap_or(&0) - counts.front().unwrap_or(&0));
+                if let Some((_, first)) = samples.front() {
+                    busiest = busiest.max(count - first);
+                }
+                samples.push_back((now, count));
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             busiest
         })

@@ -4,7 +4,7 @@
 //! PostgreSQL. `step` is one round, callable from tests.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,12 +23,17 @@ use crate::sms::SmsSender;
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Channels, Claimed, FanOut, Recorded};
 
-/// Due notifications fanned out per round.
-const FAN_OUT_BATCH: i64 = 5_000;
-/// Broadcast audience added per round.
-const BROADCAST_BATCH: i64 = 5_000;
+/// Due notifications fanned out, and broadcast audience added, per transaction: small
+/// enough that on SQLite the claims waiting for the write lock are not held up long (a
+/// batch of 5,000 held it ~300 ms, longer than the sends in flight take to drain).
+const FAN_OUT_BATCH: i64 = 1_000;
+const BROADCAST_BATCH: i64 = 1_000;
 /// Most batches of `concurrency` deliveries sent per round.
 const BATCHES_PER_STEP: usize = 50;
+/// Most batches of broadcasts and due notifications the feeder takes on per round.
+const FEED_ROUNDS: usize = 50;
+/// How far the feeder may queue deliveries ahead of the claims.
+const FEED_AHEAD: usize = 20 * FAN_OUT_BATCH as usize;
 /// Most outcomes recorded in one transaction, and how long the recorder gathers them.
 const RECORD_BATCH: usize = 2_000;
 const RECORD_GATHER: Duration = Duration::from_millis(10);
@@ -173,45 +178,43 @@ impl PushWorker {
         }
 
         // Claims are committed before anything is sent: no transaction is open while we
-        // talk to FCM. The channel bounds how far claiming runs ahead of sending; when the
-        // queue runs low the producer tops it up from broadcasts and due notifications,
-        // while earlier pushes are still in flight.
+        // talk to FCM. The feeder keeps the queue topped up from broadcasts and due
+        // notifications while the producer claims and earlier sends are in flight, so
+        // refilling overlaps sending instead of stalling it; rows wait in the database, so
+        // memory stays flat whatever the audience. The channel bounds how far claiming runs
+        // ahead of sending.
+        let progress = Arc::new(Progress::default());
+        let feeder = {
+            let (worker, progress) = (self.clone(), Arc::clone(&progress));
+            tokio::spawn(async move { worker.feed(quiet, channels, &progress).await })
+        };
         let (tx, rx) = tokio::sync::mpsc::channel::<Claimed>(2 * self.concurrency);
         let claimer = self.clone();
+        let claims = Arc::clone(&progress);
         let producer = tokio::spawn(async move {
             let (limit, lease) = (claimer.concurrency as i64, claimer.lease);
-            let (mut claimed, mut expanded, mut fan_out) = (0, 0, FanOut::default());
-            for _ in 0..BATCHES_PER_STEP {
-                let mut batch = claimer
+            let mut batches = 0;
+            while batches < BATCHES_PER_STEP {
+                let batch = claimer
                     .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
                     .await?;
-                if (batch.len() as i64) < limit {
-                    expanded += claimer
-                        .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
-                        .await?;
-                    let more = claimer
-                        .blocking(move |conn| {
-                            Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?)
-                        })
-                        .await?;
-                    fan_out += more;
-                    if batch.is_empty() && more.deliveries > 0 {
-                        batch = claimer
-                            .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
-                            .await?;
-                    }
-                }
                 if batch.is_empty() {
+                    if claims.feeding.load(Ordering::Acquire) {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                        continue;
+                    }
                     break;
                 }
-                claimed += batch.len();
+                batches += 1;
+                claims.claimed.fetch_add(batch.len(), Ordering::AcqRel);
                 for delivery in batch {
                     if tx.send(delivery).await.is_err() {
                         break;
                     }
                 }
             }
-            anyhow::Ok((claimed, expanded, fan_out))
+            claims.done.store(true, Ordering::Release);
+            anyhow::Ok(claims.claimed.load(Ordering::Acquire))
         });
         // Sending never waits on the database: outcomes go to a recorder task that writes
         // them in batches while the next sends are already in flight.
@@ -265,8 +268,10 @@ impl PushWorker {
         }
         drop(done);
         step.recorded = recorder.await??;
-        let (claimed, expanded, fan_out) = producer.await??;
-        step.claimed = claimed;
+        let claimed = producer.await;
+        progress.done.store(true, Ordering::Release);
+        let (expanded, fan_out) = feeder.await??;
+        step.claimed = claimed??;
         step.expanded += expanded;
         step.fan_out += fan_out;
         Ok(step)
@@ -280,6 +285,48 @@ impl PushWorker {
             line: self.line.is_some(),
             sms: true,
         }
+    }
+
+    /// Expands broadcasts and fans out due notifications until there is nothing more, the
+    /// round is over or `FEED_ROUNDS` batches are done, staying at most `FEED_AHEAD` deliveries ahead of the claims.
+    async fn feed(
+        &self,
+        quiet: Option<QuietHours>,
+        channels: Channels,
+        progress: &Progress,
+    ) -> anyhow::Result<(usize, FanOut)> {
+        let result = async {
+            let (mut expanded, mut fan_out) = (0, FanOut::default());
+            for _ in 0..FEED_ROUNDS {
+                if progress.done.load(Ordering::Acquire) {
+                    break;
+                }
+                let more_people = self
+                    .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
+                    .await?;
+                let more = self
+                    .blocking(move |conn| {
+                        Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?)
+                    })
+                    .await?;
+                expanded += more_people;
+                fan_out += more;
+                progress.fed.fetch_add(more.deliveries, Ordering::AcqRel);
+                if more_people == 0 && more == FanOut::default() {
+                    break;
+                }
+                while !progress.done.load(Ordering::Acquire)
+                    && progress.fed.load(Ordering::Acquire)
+                        > progress.claimed.load(Ordering::Acquire) + FEED_AHEAD
+                {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            anyhow::Ok((expanded, fan_out))
+        }
+        .await;
+        progress.feeding.store(false, Ordering::Release);
+        result
     }
 
     fn senders(&self) -> Senders {
@@ -353,6 +400,29 @@ impl PushWorker {
         while waited < total && !stop.load(Ordering::Relaxed) {
             tokio::time::sleep(slice).await;
             waited += slice;
+        }
+    }
+}
+
+/// How a round's feeder and producer keep pace with each other.
+struct Progress {
+    /// Deliveries queued by the feeder this round.
+    fed: AtomicUsize,
+    /// Deliveries claimed by the producer this round.
+    claimed: AtomicUsize,
+    /// The feeder may still queue more.
+    feeding: AtomicBool,
+    /// The producer has finished the round.
+    done: AtomicBool,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress {
+            fed: AtomicUsize::new(0),
+            claimed: AtomicUsize::new(0),
+            feeding: AtomicBool::new(true),
+            done: AtomicBool::new(false),
         }
     }
 }
