@@ -15,7 +15,7 @@ use crate::domain::{find_province, CenterId, CourseId, Locale};
 use crate::handlers::roster::csv_file;
 use crate::handlers::with_db;
 use crate::i18n::Code;
-use crate::models::reports::{self, GroupBy, ReportRow};
+use crate::models::reports::{self, GroupBy, ReachRow, ReportRow};
 use crate::models::{centers, courses};
 
 use super::admin_words::{self as aw, admin_words};
@@ -239,7 +239,51 @@ struct ReportsPage {
     legend: Vec<(&'static str, &'static str)>,
     table: Vec<TableRow>,
     more_than_chart: bool,
+    /// Who the residents with upcoming seats can be reached by, per province or center.
+    reach_label: &'static str,
+    reach: Vec<(String, ReachRow)>,
     errors: FormErrors,
+}
+
+/// The reach report by `group` (province, or center when the page groups by center),
+/// labelled in the page's language, those with the most people nobody reaches first.
+async fn labelled_reach(
+    pool: &web::Data<DbPool>,
+    locale: Locale,
+    group: GroupBy,
+) -> Result<Vec<(String, ReachRow)>, ConsoleError> {
+    let rows = with_db(pool, move |conn| {
+        let rows = reports::reach_rows(conn, group, crate::db::now())?;
+        let mut labels: HashMap<String, String> = HashMap::new();
+        if group == GroupBy::Center {
+            let ids: Vec<CenterId> = rows.iter().map(|r| CenterId::from_raw(&r.group)).collect();
+            for c in centers::find_many(conn, &ids)? {
+                labels.insert(c.id.to_string(), center_label(locale, &c));
+            }
+        } else {
+            for r in &rows {
+                if let Some(p) = find_province(&r.group) {
+                    let name = match locale {
+                        Locale::Th => p.name_th,
+                        Locale::En => p.name_en,
+                    };
+                    labels.insert(r.group.clone(), name.to_string());
+                }
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let label = labels.remove(&r.group).unwrap_or_else(|| r.label.clone());
+                (label, r)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| ConsoleError::from_api(locale, e))?;
+    let mut rows = rows;
+    rows.sort_by(|(la, a), (lb, b)| b.unreachable.cmp(&a.unreachable).then_with(|| la.cmp(lb)));
+    Ok(rows)
 }
 
 fn query_string(asked: &Asked) -> String {
@@ -268,6 +312,12 @@ pub async fn reports_page(
         None => Vec::new(),
     };
     let group = asked.as_ref().map_or(GroupBy::Province, |q| q.group_by);
+    let reach_group = if group == GroupBy::Center {
+        GroupBy::Center
+    } else {
+        GroupBy::Province
+    };
+    let reach = labelled_reach(&pool, locale, reach_group).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -299,6 +349,8 @@ pub async fn reports_page(
             (a.waitlisted, WAITLISTED),
         ],
         more_than_chart: rows.len() > CHART_ROWS,
+        reach_label: aw::group_by(locale, reach_group),
+        reach,
         table: rows
             .into_iter()
             .map(|(label, r)| TableRow {

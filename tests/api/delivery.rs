@@ -384,7 +384,10 @@ async fn the_servers_own_worker_delivers_and_counts_pushes_in_metrics() {
     let mut text = String::new();
     for _ in 0..50 {
         text = app.get("/metrics", None).await.text().await.unwrap();
-        if text.contains(r#"ocod_deliveries_total{channel="push",outcome="sent",reason="ok"} 1"#) {
+        // The count goes up as the outcome is recorded; the depth once it is committed.
+        if text.contains(r#"ocod_deliveries_total{channel="push",outcome="sent",reason="ok"} 1"#)
+            && text.contains("ocod_push_queue_depth 0")
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

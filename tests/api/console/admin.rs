@@ -814,6 +814,29 @@ async fn reports_are_a_chart_a_table_and_a_csv_with_the_apis_figures() {
         .sum();
     assert_eq!(waiting, 1);
 
+    // Who can be reached: the API's reach report, row by row, with the people nobody
+    // reaches picked out.
+    assert!(page.body.contains("ติดต่อผู้เรียนได้ทางไหน"));
+    let reach = api_json(
+        &app,
+        "/api/v1/admin/reports/reach?group_by=center",
+        &desk.net.admin.access,
+    )
+    .await;
+    let items = reach["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for item in items {
+        let unreachable = match item["unreachable"].as_i64().unwrap() {
+            0 => "0".to_string(),
+            n => format!("<strong>{n}</strong>"),
+        };
+        let row = format!(
+            "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{unreachable}</td>",
+            item["push"], item["line_only"], item["sms_only"]
+        );
+        assert!(page.body.contains(&row), "{row} in the page");
+    }
+
     // Bad days: the error beside the field; no chart.
     let page = admin
         .get(&format!(
