@@ -23,17 +23,27 @@ use crate::sms::SmsSender;
 use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
 use super::queue::{self, Channels, Claimed, FanOut, Recorded};
 
-/// Due notifications fanned out, and broadcast audience added, per transaction: small
-/// enough that on SQLite the claims waiting for the write lock are not held up long (a
-/// batch of 5,000 held it ~300 ms, longer than the sends in flight take to drain).
-const FAN_OUT_BATCH: i64 = 1_000;
-const BROADCAST_BATCH: i64 = 1_000;
+/// Due notifications fanned out, and broadcast audience added, per transaction.
+const FAN_OUT_BATCH: i64 = 5_000;
+const BROADCAST_BATCH: i64 = 5_000;
+/// The same for the feeder on SQLite: small enough that the claims waiting for SQLite's
+/// one write lock are not held up long (a batch of 5,000 held it ~300 ms, longer than the
+/// sends in flight take to drain). PostgreSQL locks rows, and fewer, larger batches suit
+/// it better.
+const SQLITE_FEED_BATCH: i64 = 1_000;
+
+fn feed_batch(conn: &crate::db::DbConn) -> i64 {
+    match conn {
+        crate::db::DbConn::Sqlite(_) => SQLITE_FEED_BATCH,
+        crate::db::DbConn::Postgres(_) => FAN_OUT_BATCH,
+    }
+}
 /// Most batches of `concurrency` deliveries sent per round.
 const BATCHES_PER_STEP: usize = 50;
 /// Most batches of broadcasts and due notifications the feeder takes on per round.
 const FEED_ROUNDS: usize = 50;
 /// How far the feeder may queue deliveries ahead of the claims.
-const FEED_AHEAD: usize = 20 * FAN_OUT_BATCH as usize;
+const FEED_AHEAD: usize = 4 * FAN_OUT_BATCH as usize;
 /// Most outcomes recorded in one transaction, and how long the recorder gathers them.
 const RECORD_BATCH: usize = 2_000;
 const RECORD_GATHER: Duration = Duration::from_millis(10);
@@ -302,11 +312,12 @@ impl PushWorker {
                     break;
                 }
                 let more_people = self
-                    .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
+                    .blocking(|conn| Ok(broadcasts::expand_due(conn, feed_batch(conn))?))
                     .await?;
                 let more = self
                     .blocking(move |conn| {
-                        Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?)
+                        let batch = feed_batch(conn);
+                        Ok(queue::fan_out_due(conn, quiet, channels, batch)?)
                     })
                     .await?;
                 expanded += more_people;
