@@ -24,6 +24,10 @@ use ocod::push::worker::PushWorker;
 
 const LATENCY_MS: u64 = 50;
 
+/// The allocator the `ocod` binary runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
