@@ -86,11 +86,26 @@ impl ScheduleForm {
         let (day, start, end) = (day?, start?, end?);
         Some(Schedule {
             starts_at: from_bangkok(day.and_time(start)),
-            ends_at: from_bangkok(day.and_time(end)),
+            ends_at: from_bangkok(end_of(day, start, end)),
             capacity: capacity?,
             room: room?,
             instructor: instructor?,
         })
+    }
+}
+
+/// An evening session may run past midnight: an end time before the start time is the
+/// next day when that makes a session of at most `PAST_MIDNIGHT` (23:00–02:00); anything
+/// longer is a slip (10:00–09:00) and is refused as ending before it starts.
+const PAST_MIDNIGHT: chrono::Duration = chrono::Duration::hours(12);
+
+fn end_of(day: NaiveDate, start: NaiveTime, end: NaiveTime) -> chrono::NaiveDateTime {
+    let same_day = day.and_time(end);
+    match day.succ_opt() {
+        Some(next) if end < start && next.and_time(end) - day.and_time(start) <= PAST_MIDNIGHT => {
+            next.and_time(end)
+        }
+        _ => same_day,
     }
 }
 
@@ -116,3 +131,19 @@ pub const SCHEDULE_FIELDS: &[(&str, &str)] = &[
     ("course_id", "course"),
     ("center_id", "center"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_evening_session_may_end_after_midnight_but_a_slip_is_not_stretched() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        assert_eq!(end_of(day, t(9, 0), t(12, 0)), day.and_time(t(12, 0)));
+        let next = day.succ_opt().unwrap();
+        assert_eq!(end_of(day, t(23, 0), t(2, 0)), next.and_time(t(2, 0)));
+        // 23 hours: a slip, left on the same day (and refused as ending before it starts).
+        assert_eq!(end_of(day, t(10, 0), t(9, 0)), day.and_time(t(9, 0)));
+    }
+}

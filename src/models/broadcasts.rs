@@ -5,12 +5,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
+use crate::domain::QuietHours;
 use crate::domain::{
     AudienceKind, CenterId, CourseId, CourseSessionId, EnrollmentStatus, Locale, UserId,
 };
 use crate::domain::{BroadcastStatus, Channel, DeliveryStatus, NotificationStatus};
 use crate::models::notifications::Notification;
 use crate::models::users::new_id;
+use crate::push::queue::{self, Channels};
 use crate::schema::{
     broadcasts, centers, course_sessions, devices, enrollments, notifications, push_deliveries,
     users,
@@ -305,10 +307,16 @@ pub fn stats(conn: &mut DbConn, broadcast: &Broadcast) -> QueryResult<Stats> {
     Ok(stats)
 }
 
-/// Expands one due broadcast by up to `batch` users: their notifications are written and
-/// the progress moved in one transaction. Returns how many users were added (0: nothing
-/// due).
-pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
+/// Expands one due broadcast by up to `batch` users: their notifications are written, the
+/// deliveries of those not held by quiet hours queued by `channels` (as the fan-out would,
+/// without reading them back), and the progress moved, in one transaction. Returns how
+/// many users were added (0: nothing due).
+pub fn expand_due(
+    conn: &mut DbConn,
+    batch: i64,
+    default_quiet: Option<QuietHours>,
+    channels: Channels,
+) -> QueryResult<usize> {
     db::write_transaction(conn, |conn| {
         let now = db::now();
         let due: Option<Broadcast> = match conn {
@@ -334,13 +342,19 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
             return Ok(0);
         };
         let mut query = filter_audience!(users::table.into_boxed(), &audience)
-            .select((users::id, users::locale))
+            .select((
+                users::id,
+                users::locale,
+                users::quiet_hours_start,
+                users::quiet_hours_end,
+            ))
             .order(users::id.asc())
             .limit(batch);
         if let Some(after) = &broadcast.expanded_until {
             query = query.filter(users::id.gt(after.clone()));
         }
-        let people: Vec<(String, Locale)> = query.load(conn)?;
+        type Person = (String, Locale, Option<String>, Option<String>);
+        let people: Vec<Person> = query.load(conn)?;
         if people.is_empty() {
             diesel::update(broadcasts::table.find(&broadcast.id))
                 .set((
@@ -352,15 +366,26 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         }
         let data =
             serde_json::json!({ "kind": "broadcast", "broadcast_id": broadcast.id }).to_string();
+        let expires_at = broadcast.send_at + chrono::Duration::days(3);
+        let mut to_deliver = Vec::new();
         let rows: Vec<Notification> = people
             .iter()
-            .map(|(user_id, locale)| {
+            .map(|(user_id, locale, quiet_start, quiet_end)| {
                 let (title, body) = match locale {
                     Locale::Th => (&broadcast.title_th, &broadcast.body_th),
                     Locale::En => (&broadcast.title_en, &broadcast.body_en),
                 };
+                let quiet =
+                    queue::quiet_hours_of(quiet_start.clone(), quiet_end.clone(), default_quiet);
+                // Held by quiet hours (or, held, too late): the fan-out takes it up then.
+                let release = queue::release_time(now, quiet, false, Some(expires_at));
+                let id = new_id();
+                let at_once = release <= now;
+                if at_once {
+                    to_deliver.push((id.clone(), user_id.clone(), "broadcast".to_string()));
+                }
                 Notification {
-                    id: new_id(),
+                    id,
                     user_id: user_id.clone(),
                     kind: "broadcast".into(),
                     dedup_key: format!("broadcast:{}:{user_id}", broadcast.id),
@@ -369,10 +394,14 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
                     data: data.clone(),
                     collapse_key: format!("broadcast-{}", broadcast.id),
                     urgent: false,
-                    due_at: now,
-                    expires_at: Some(broadcast.send_at + chrono::Duration::days(3)),
-                    status: NotificationStatus::Scheduled,
-                    delivered_at: None,
+                    due_at: release,
+                    expires_at: Some(expires_at),
+                    status: if at_once {
+                        NotificationStatus::Delivered
+                    } else {
+                        NotificationStatus::Scheduled
+                    },
+                    delivered_at: at_once.then_some(now),
                     read_at: None,
                     broadcast_id: Some(broadcast.id.clone()),
                     created_at: now,
@@ -382,7 +411,8 @@ pub fn expand_due(conn: &mut DbConn, batch: i64) -> QueryResult<usize> {
         for chunk in rows.chunks(500) {
             crate::insert_batch!(conn, notifications::table, chunk)?;
         }
-        let last = people.last().map(|(id, _)| id.clone());
+        queue::queue_for(conn, &to_deliver, channels, now)?;
+        let last = people.last().map(|(id, ..)| id.clone());
         diesel::update(broadcasts::table.find(&broadcast.id))
             .set((
                 broadcasts::status.eq(BroadcastStatus::Sending),

@@ -55,7 +55,7 @@ struct DeliveryIdRow {
     id: i64,
 }
 
-fn quiet_hours_of(
+pub(crate) fn quiet_hours_of(
     start: Option<String>,
     end: Option<String>,
     default: Option<QuietHours>,
@@ -124,7 +124,7 @@ pub const SMS_KINDS: [&str; 3] = [
 ];
 
 /// A notification to deliver: (id, person, kind).
-type Target = (String, String, String);
+pub(crate) type Target = (String, String, String);
 
 /// One delivery to queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +243,21 @@ fn queue(conn: &mut DbConn, planned: &[Planned], now: NaiveDateTime) -> QueryRes
     Ok(queued)
 }
 
+/// Queues the deliveries of notifications already in their people's inboxes, by the
+/// channels of each person (`plan`); returns how many were queued.
+pub(crate) fn queue_for(
+    conn: &mut DbConn,
+    targets: &[Target],
+    channels: Channels,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if !channels.any() || targets.is_empty() {
+        return Ok(0);
+    }
+    let planned = plan(conn, targets, channels)?;
+    queue(conn, &planned, now)
+}
+
 /// Moves up to `limit` due notifications into inboxes and the delivery queue (by
 /// `channels`), waiting out quiet hours and dropping what has expired.
 pub fn fan_out_due(
@@ -331,11 +346,7 @@ pub fn fan_out_due(
                 .execute(conn)?;
         }
         report.delivered = delivered.len();
-        if !channels.any() {
-            return Ok(report);
-        }
-        let planned = plan(conn, &delivered, channels)?;
-        report.deliveries = queue(conn, &planned, now)?;
+        report.deliveries = queue_for(conn, &delivered, channels, now)?;
         Ok(report)
     })
 }
@@ -510,8 +521,7 @@ fn fall_back(
                 notifications::kind,
             ))
             .load(conn)?;
-        let planned = plan(conn, &targets, channels)?;
-        queued += queue(conn, &planned, now)?;
+        queued += queue_for(conn, &targets, channels, now)?;
     }
     Ok(queued)
 }

@@ -25,7 +25,6 @@ use super::queue::{self, Channels, Claimed, FanOut, Recorded};
 
 /// Due notifications fanned out, and broadcast audience added, per transaction.
 const FAN_OUT_BATCH: i64 = 5_000;
-const BROADCAST_BATCH: i64 = 5_000;
 /// The same for the feeder on SQLite: small enough that the claims waiting for SQLite's
 /// one write lock are not held up long (a batch of 5,000 held it ~300 ms, longer than the
 /// sends in flight take to drain). PostgreSQL locks rows, and fewer, larger batches suit
@@ -144,10 +143,11 @@ impl PushWorker {
         .await?
     }
 
-    /// One round: expand due broadcasts, fan out what is due, then send what is queued.
-    /// Claimed deliveries stream into at most `concurrency` sends in flight, and results
-    /// are recorded in chunks as they come, so claiming and recording overlap the wait on
-    /// FCM instead of adding to it.
+    /// One round: send due texts, then, all at once, expand due broadcasts and fan out
+    /// due notifications (the feeder), claim what is queued (the producer), send it with
+    /// at most `concurrency` in flight, and record the outcomes in batches as they come
+    /// (the recorder), so the database work overlaps the wait on FCM instead of adding
+    /// to it.
     pub async fn step(&self) -> anyhow::Result<Step> {
         // Texts first: a sign-in code is waited for by someone holding their phone.
         let texts = crate::sms::send_due(
@@ -158,25 +158,11 @@ impl PushWorker {
             self.metrics.as_deref(),
         )
         .await?;
-        let expanded = self
-            .blocking(|conn| Ok(broadcasts::expand_due(conn, BROADCAST_BATCH)?))
-            .await?;
         let (quiet, channels) = (self.quiet_hours, self.channels());
-        let fan_out = self
-            .blocking(move |conn| Ok(queue::fan_out_due(conn, quiet, channels, FAN_OUT_BATCH)?))
-            .await?;
         let mut step = Step {
-            expanded,
-            fan_out,
             texts,
             ..Step::default()
         };
-        if fan_out.delivered > 0 && self.fcm.is_none() {
-            tracing::info!(
-                delivered = fan_out.delivered,
-                "push: delivered to inboxes only (no FCM credentials)"
-            );
-        }
         let rescued = self
             .blocking(|conn| Ok(queue::rescue_expired_leases(conn)?))
             .await?;
@@ -282,8 +268,15 @@ impl PushWorker {
         progress.done.store(true, Ordering::Release);
         let (expanded, fan_out) = feeder.await??;
         step.claimed = claimed??;
-        step.expanded += expanded;
-        step.fan_out += fan_out;
+        step.expanded = expanded;
+        step.fan_out = fan_out;
+        if (expanded > 0 || fan_out.delivered > 0) && self.fcm.is_none() {
+            tracing::info!(
+                expanded,
+                delivered = fan_out.delivered,
+                "push: delivered to inboxes only (no FCM credentials)"
+            );
+        }
         Ok(step)
     }
 
@@ -312,7 +305,10 @@ impl PushWorker {
                     break;
                 }
                 let more_people = self
-                    .blocking(|conn| Ok(broadcasts::expand_due(conn, feed_batch(conn))?))
+                    .blocking(move |conn| {
+                        let batch = feed_batch(conn);
+                        Ok(broadcasts::expand_due(conn, batch, quiet, channels)?)
+                    })
                     .await?;
                 let more = self
                     .blocking(move |conn| {
