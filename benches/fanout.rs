@@ -196,7 +196,7 @@ struct Run {
     rate: f64,
     rss_before: u64,
     rss_peak: u64,
-    /// The most messages the fake received within one second (sampled every 50 ms).
+    /// The most sends that arrived at the fake within one second (sampled every 20 ms).
     busiest_second: u64,
 }
 
@@ -232,7 +232,8 @@ async fn worker_run(
             let mut busiest = 0;
             while !stop.load(Ordering::Relaxed) {
                 let now = Instant::now();
-                let count = state.received_count() as u64;
+                // Arrivals at the fake, as Google's quota counts them.
+                let count = state.send_requests();
                 while samples
                     .front()
                     .is_some_and(|(t, _): &(Instant, u64)| now - *t > Duration::from_secs(1))

@@ -1,9 +1,9 @@
-//! The push worker: fans due notifications out to their channels (FCM, LINE, SMS), claims
-//! deliveries with a lease, sends them with many in flight, and records the outcomes. It runs inside `ocod
-//! serve` (unless `--no-worker`) or alone as `ocod worker`; any number may share one
-//! PostgreSQL. `step` is one round, callable from tests.
+//! The push worker: fans due notifications out to their channels (FCM, LINE, SMS),
+//! claims deliveries with a lease, sends them with many in flight (`senders`), and
+//! records the outcomes. It runs inside `ocod serve` (unless `--no-worker`) or alone as
+//! `ocod worker`; any number may share one PostgreSQL. `step` is one round, callable from
+//! tests.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,16 +12,15 @@ use futures_util::StreamExt;
 
 use crate::config::Settings;
 use crate::db::DbPool;
-use crate::domain::Channel;
 use crate::domain::QuietHours;
 use crate::http::metrics::Metrics;
-use crate::line::client::{retry_key, LineClient, PushOutcome};
+use crate::line::client::LineClient;
 use crate::models::broadcasts;
-use crate::sms::outbox::SmsOutcome;
 use crate::sms::SmsSender;
 
-use super::fcm::{FcmClient, Outcome, Push, ServiceAccount};
+use super::fcm::{FcmClient, Outcome, ServiceAccount};
 use super::queue::{self, Channels, Claimed, FanOut, Recorded};
+use super::senders::{Pace, Senders};
 
 /// Due notifications fanned out, and broadcast audience added, per transaction.
 const FAN_OUT_BATCH: i64 = 5_000;
@@ -434,96 +433,6 @@ impl Default for Progress {
     }
 }
 
-/// The clients a round sends with.
-struct Senders {
-    fcm: Option<Arc<FcmClient>>,
-    line: Option<Arc<LineClient>>,
-    sms: Arc<SmsSender>,
-    /// Keeps pushes under the project's FCM quota.
-    pace: Arc<Pace>,
-}
-
-impl Senders {
-    /// Sends one delivery by its channel. Every channel speaks `Outcome`: a dead address
-    /// (an unregistered token; a LINE account that blocked us) is `InvalidToken`.
-    async fn send(&self, c: &Claimed) -> Outcome {
-        if c.expires_at.is_some_and(|e| e <= crate::db::now()) {
-            return Outcome::Failed("expired before it could be sent".into());
-        }
-        let not_connected = |what: &str| Outcome::Failed(format!("{what} is not connected"));
-        match c.channel {
-            Channel::Push => match &self.fcm {
-                Some(fcm) => {
-                    let data: BTreeMap<String, String> =
-                        serde_json::from_str(&c.data).unwrap_or_default();
-                    let push = Push {
-                        token: c.address.clone(),
-                        title: c.title.clone(),
-                        body: c.body.clone(),
-                        data,
-                        collapse_key: c.collapse_key.clone(),
-                        expires_at: c.expires_at,
-                    };
-                    self.pace.wait().await;
-                    fcm.send(&push).await
-                }
-                None => not_connected("FCM"),
-            },
-            Channel::Line => match &self.line {
-                Some(line) => {
-                    let key = retry_key(&c.notification_id, &c.address);
-                    match line.push(&c.address, &c.text(), &key).await {
-                        PushOutcome::Sent => Outcome::Sent,
-                        PushOutcome::Retry(reason) => Outcome::Retry {
-                            reason,
-                            after: None,
-                        },
-                        PushOutcome::Unreachable(reason) => Outcome::InvalidToken(reason),
-                        PushOutcome::Failed(reason) => Outcome::Failed(reason),
-                    }
-                }
-                None => not_connected("LINE"),
-            },
-            Channel::Sms => match self.sms.text(&c.address, &c.text(), &c.kind).await {
-                SmsOutcome::Sent(_) => Outcome::Sent,
-                SmsOutcome::Retry { reason, after } => Outcome::Retry { reason, after },
-                SmsOutcome::Failed(reason) => Outcome::Failed(reason),
-            },
-        }
-    }
-}
-
-/// Spreads sends evenly at no more than `per_second` (FCM answers 429 to a project over
-/// its quota): each send takes the next free slot, `1 / per_second` after the last, and
-/// waits for it. A sender that falls behind does not catch up in a burst. The limit is
-/// per process: with several workers, give each its share.
-pub struct Pace {
-    interval: Duration,
-    next: std::sync::Mutex<tokio::time::Instant>,
-}
-
-impl Pace {
-    pub fn new(per_second: u32) -> Self {
-        Pace {
-            interval: Duration::from_secs(1) / per_second.max(1),
-            next: std::sync::Mutex::new(tokio::time::Instant::now()),
-        }
-    }
-
-    pub async fn wait(&self) {
-        let now = tokio::time::Instant::now();
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let slot = (*next).max(now);
-            *next = slot + self.interval;
-            slot
-        };
-        if slot > now {
-            tokio::time::sleep_until(slot).await;
-        }
-    }
-}
-
 /// FCM's error code (`UNREGISTERED`, `QUOTA_EXCEEDED`, …), the HTTP status, or
 /// `network`: a small, bounded set of metric labels.
 fn reason_label(outcome: &Outcome) -> &str {
@@ -601,48 +510,6 @@ impl Drop for WorkerHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// On tokio's paused clock: sends are spread evenly and no second holds more than the
-    /// limit, even when a crowd of sends arrives at once or after a pause.
-    #[tokio::test(start_paused = true)]
-    async fn the_pace_never_exceeds_its_rate_in_any_second() {
-        let pace = Arc::new(Pace::new(1_000));
-        let started = tokio::time::Instant::now();
-        let times: Vec<Duration> = futures_util::stream::iter(0..2_500)
-            .map(|_| {
-                let pace = Arc::clone(&pace);
-                async move {
-                    pace.wait().await;
-                    started.elapsed()
-                }
-            })
-            .buffer_unordered(500)
-            .collect()
-            .await;
-        let mut times = times;
-        times.sort();
-        // 2,500 at 1,000/s take at least 2.499 s.
-        assert!(
-            times[2_499] >= Duration::from_millis(2_499),
-            "{:?}",
-            times[2_499]
-        );
-        for (i, t) in times.iter().enumerate() {
-            let window_end = *t + Duration::from_secs(1);
-            let in_window = times[i..].iter().take_while(|u| **u < window_end).count();
-            assert!(
-                in_window <= 1_000,
-                "{in_window} sends in the second from {t:?}"
-            );
-        }
-        // After a quiet spell the pace does not let the missed slots out as a burst.
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        let resumed = tokio::time::Instant::now();
-        for _ in 0..100 {
-            pace.wait().await;
-        }
-        assert!(resumed.elapsed() >= Duration::from_millis(99));
-    }
 
     #[test]
     fn metric_reasons_are_fcm_codes_statuses_or_network() {
