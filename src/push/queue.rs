@@ -49,12 +49,6 @@ struct IdRow {
     id: String,
 }
 
-#[derive(QueryableByName)]
-struct DeliveryIdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 pub(crate) fn quiet_hours_of(
     start: Option<String>,
     end: Option<String>,
@@ -351,20 +345,32 @@ pub fn fan_out_due(
     })
 }
 
-/// A delivery claimed for sending, with what to send (fields in the order selected).
-#[derive(Debug, Clone, Queryable)]
+/// A delivery claimed for sending, with what to send (fields in the order selected, or
+/// by name from PostgreSQL's one-statement claim).
+#[derive(Debug, Clone, Queryable, QueryableByName)]
 pub struct Claimed {
+    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
     pub attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub channel: Channel,
     /// The device token, LINE user ID or phone.
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub address: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub notification_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub kind: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub title: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub body: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub data: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub collapse_key: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
     pub expires_at: Option<NaiveDateTime>,
 }
 
@@ -396,19 +402,26 @@ pub fn claim(conn: &mut DbConn, lease: Duration, limit: i64) -> QueryResult<Vec<
     let now = db::now();
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let ids: Vec<i64> = match conn {
-        DbConn::Postgres(pg) => diesel::sql_query(
-            "UPDATE push_deliveries SET status = 'leased', leased_until = $1, attempts = attempts + 1, updated_at = $2 \
-             WHERE id IN (SELECT id FROM push_deliveries WHERE status = 'pending' AND due_at <= $2 \
-                          ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id",
-        )
-        .bind::<Timestamp, _>(until)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(limit)
-        .load::<DeliveryIdRow>(pg)?
-        .into_iter()
-        .map(|r| r.id)
-        .collect(),
+        // One statement: pick, lease and read what to send, without a second pass over
+        // the claimed IDs.
+        DbConn::Postgres(pg) => {
+            return diesel::sql_query(
+                "WITH picked AS (SELECT id FROM push_deliveries \
+                                 WHERE status = 'pending' AND due_at <= $2 \
+                                 ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED), \
+                      leased AS (UPDATE push_deliveries d SET status = 'leased', leased_until = $1, \
+                                        attempts = d.attempts + 1, updated_at = $2 \
+                                 FROM picked WHERE d.id = picked.id \
+                                 RETURNING d.id, d.attempts, d.channel, d.address, d.notification_id) \
+                 SELECT l.id, l.attempts, l.channel, l.address, l.notification_id, n.kind, n.title, \
+                        n.body, n.data, n.collapse_key, n.expires_at \
+                 FROM leased l JOIN notifications n ON n.id = l.notification_id",
+            )
+            .bind::<Timestamp, _>(until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load::<Claimed>(pg);
+        }
         DbConn::Sqlite(_) => db::write_transaction(conn, |conn| -> QueryResult<Vec<i64>> {
             let ids: Vec<i64> = push_deliveries::table
                 .filter(push_deliveries::status.eq(DeliveryStatus::Pending))
