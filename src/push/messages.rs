@@ -27,7 +27,7 @@ pub enum SessionNotice {
 }
 
 impl SessionNotice {
-    pub fn kind(self) -> &'static str {
+    pub const fn kind(self) -> &'static str {
         match self {
             SessionNotice::Reminder => "reminder",
             SessionNotice::WaitlistPromoted => "waitlist_promoted",

@@ -24,6 +24,7 @@ use crate::models::devices;
 use crate::schema::{devices as devices_t, line_links, notifications, push_deliveries, users};
 
 use super::fcm::Outcome;
+use super::messages::SessionNotice;
 
 /// What one fan-out pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +113,9 @@ impl Channels {
 /// Notices worth a text message to a person no push or LINE reaches: each costs them a
 /// wasted trip if missed (their session cancelled or moved, a seat freed for them).
 pub const SMS_KINDS: [&str; 3] = [
-    "session_cancelled",
-    "session_rescheduled",
-    "waitlist_promoted",
+    SessionNotice::SessionCancelled.kind(),
+    SessionNotice::SessionRescheduled.kind(),
+    SessionNotice::WaitlistPromoted.kind(),
 ];
 
 /// A notification to deliver: (id, person, kind).
