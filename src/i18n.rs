@@ -80,6 +80,15 @@ codes! {
     EnrollmentNotConfirmed => "enrollment_not_confirmed",
         "บันทึกการเข้าร่วมได้เฉพาะผู้ที่ได้ที่นั่งแล้ว",
         "Attendance can only be recorded for confirmed seats.";
+    EnrollmentWaitlisted => "enrollment_waitlisted",
+        "คุณยังอยู่ในรายชื่อสำรอง ยังไม่มีที่นั่ง",
+        "You are on the waitlist and have no seat yet.";
+    CheckinNotOpen => "checkin_not_open",
+        "ยังเช็กอินไม่ได้ เปิดให้เช็กอินก่อนรอบอบรมเริ่ม 2 ชั่วโมง",
+        "Check-in opens 2 hours before the session starts.";
+    CheckinClosed => "checkin_closed",
+        "รอบอบรมนี้จบแล้ว เช็กอินไม่ได้ ให้แก้ไขการเข้าร่วมในรายชื่อแทน",
+        "This session has ended; correct attendance in the roster instead.";
     IdempotencyKeyReused => "idempotency_key_reused",
         "Idempotency-Key นี้ใช้กับคำขออื่นไปแล้ว",
         "This Idempotency-Key was already used for a different request.";

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod console;
@@ -21,6 +22,7 @@ pub mod models;
 pub mod ops;
 pub mod privacy;
 pub mod push;
+pub mod qr;
 pub mod routes;
 pub mod schema;
 pub mod sms;

@@ -101,6 +101,8 @@ pub fn erase_account(
         diesel::delete(center_staff::table.filter(center_staff::user_id.eq(user_id)))
             .execute(conn)?;
         crate::line::unlink_user(conn, user_id)?;
+        // Their calendar feed's address stops working.
+        crate::models::attendance::forget_calendar_feed(conn, user_id)?;
         if let Some(phone) = &phone {
             // Sign-in codes and texts not yet sent to the phone go with it.
             crate::auth::otp::forget(conn, phone)?;

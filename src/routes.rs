@@ -5,8 +5,8 @@ use actix_web::{web, HttpResponse};
 
 use crate::error::ApiError;
 use crate::handlers::{
-    admin_users, auth, broadcasts, centers, course_sessions, courses, devices, enrollments, line,
-    me, otp, privacy, reports, system,
+    admin_users, attendance, auth, broadcasts, centers, certificates, course_sessions, courses,
+    devices, enrollments, line, me, otp, privacy, reports, system,
 };
 
 /// Declares routes once: registers them (one resource per path, so a wrong method is a
@@ -67,6 +67,12 @@ route_table! {
     "/api/v1/me/notifications/{id}/read" => { post: devices::read_notification },
     "/api/v1/me/enrollments" => { get: enrollments::list_my_enrollments },
     "/api/v1/me/enrollments/{id}" => { delete: enrollments::cancel_my_enrollment },
+    "/api/v1/me/enrollments/{id}/ticket" => { get: attendance::get_ticket },
+    "/api/v1/me/enrollments/{id}/confirm" => { post: attendance::confirm_my_enrollment },
+    "/api/v1/me/enrollments/{id}/release" => { post: attendance::release_my_enrollment },
+    "/api/v1/me/enrollments/{id}/calendar.ics" => { get: attendance::get_enrollment_calendar },
+    "/api/v1/me/calendar-feed" => { post: attendance::create_calendar_feed },
+    "/api/v1/me/certificates" => { get: attendance::list_my_certificates },
     "/api/v1/centers" => { get: centers::list_centers, post: centers::create_center },
     "/api/v1/centers/{id}" => { get: centers::get_center, patch: centers::update_center, delete: centers::delete_center },
     "/api/v1/centers/{id}/staff/{user_id}" => { put: centers::assign_staff, delete: centers::unassign_staff },
@@ -78,6 +84,7 @@ route_table! {
     "/api/v1/sessions/{id}/cancel" => { post: course_sessions::cancel_session },
     "/api/v1/sessions/{id}/enrollments" => { get: enrollments::list_session_enrollments, post: enrollments::enroll },
     "/api/v1/enrollments/{id}" => { patch: enrollments::update_enrollment, delete: enrollments::cancel_enrollment },
+    "/api/v1/checkins" => { post: attendance::check_in },
     "/api/v1/admin/broadcasts/preview" => { post: broadcasts::preview_broadcast },
     "/api/v1/admin/broadcasts" => { get: broadcasts::list_broadcasts, post: broadcasts::create_broadcast },
     "/api/v1/admin/broadcasts/{id}" => { get: broadcasts::get_broadcast },
@@ -90,6 +97,10 @@ route_table! {
     "/api/v1/admin/reports/enrollments" => { get: reports::enrollment_report },
     "/api/v1/admin/reports/reach" => { get: reports::reach_report },
     "/webhooks/line" => { post: line::line_webhook },
+    "/calendar/{token}.ics" => { get: attendance::get_calendar_feed },
+    "/verify/{code}" => { get: certificates::verify_certificate },
+    "/certificates/{code}" => { get: certificates::print_certificate },
+    "/fonts/{file}" => { get: certificates::get_font },
     "/health/live" => { get: system::health_live },
     "/health/ready" => { get: system::health_ready },
     "/metrics" => { get: system::get_metrics },

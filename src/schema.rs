@@ -133,6 +133,7 @@ diesel::table! {
         waitlist_seq -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -212,6 +213,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tickets (code) {
+        code -> Text,
+        enrollment_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    certificates (code) {
+        code -> Text,
+        enrollment_id -> Text,
+        user_id -> Text,
+        issued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(tickets -> enrollments (enrollment_id));
+diesel::joinable!(certificates -> enrollments (enrollment_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     auth_sessions,
@@ -234,6 +263,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sms_messages,
     line_links,
     line_link_codes,
+    tickets,
+    certificates,
+    calendar_feeds,
 );
 
 // The admin report groups enrollments by status together with these.

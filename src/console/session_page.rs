@@ -443,6 +443,7 @@ mod tests {
             status: EnrollmentStatus::Confirmed,
             waitlist_position: None,
             created_at: String::new(),
+            confirmed_at: None,
         }
     }
 

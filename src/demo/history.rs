@@ -142,6 +142,7 @@ pub fn seed(
                         .then(|| (n + 1 - seated) as i32),
                     created_at: enrolled_at,
                     updated_at: starts_at + Duration::hours(1),
+                    confirmed_at: None,
                 });
             }
             sessions.push(CourseSession {

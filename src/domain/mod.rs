@@ -2,6 +2,7 @@
 //! an `Email` always normalised, a `Password` always within the length rules.
 
 mod account;
+mod codes;
 mod duration;
 mod geo;
 mod ids;
@@ -10,6 +11,9 @@ mod schedule;
 mod status;
 
 pub use account::{normalise_login, DisplayName, Email, Password, Phone};
+pub use codes::{
+    display_code, normalise_code, random_code, CERTIFICATE_SYMBOLS, CODE_ALPHABET, TICKET_SYMBOLS,
+};
 pub use duration::parse_duration;
 pub use geo::{distance_km, Coordinates, Latitude, Longitude};
 pub use ids::{CenterId, CourseId, CourseSessionId, EnrollmentId, UserId};

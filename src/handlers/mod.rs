@@ -3,10 +3,12 @@
 //! async workers, and map the result to a response.
 
 pub mod admin_users;
+pub mod attendance;
 pub mod auth;
 pub mod broadcasts;
 pub mod center_fields;
 pub mod centers;
+pub mod certificates;
 pub mod course_fields;
 pub mod course_sessions;
 pub mod courses;

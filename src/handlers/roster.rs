@@ -7,7 +7,7 @@ use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, UserId};
 use crate::error::ApiError;
 use crate::handlers::views::rfc3339;
 use crate::models::course_sessions::CourseSession;
-use crate::models::enrollments;
+use crate::models::enrollments::{self, Enrollment};
 use crate::ops::{self, Actor};
 
 #[derive(Debug, Serialize)]
@@ -25,6 +25,38 @@ pub struct RosterLine {
     pub status: EnrollmentStatus,
     pub waitlist_position: Option<i64>,
     pub created_at: String,
+    /// When the person said they are still coming; null until they do.
+    pub confirmed_at: Option<String>,
+}
+
+impl RosterLine {
+    fn new(entry: enrollments::RosterEntry, waitlist_position: Option<i64>) -> Self {
+        RosterLine {
+            id: entry.enrollment.id,
+            user: RosterUser {
+                id: entry.enrollment.user_id,
+                display_name: entry.display_name,
+                phone: entry.phone,
+                email: entry.email,
+            },
+            status: entry.enrollment.status,
+            waitlist_position,
+            created_at: rfc3339(entry.enrollment.created_at),
+            confirmed_at: entry.enrollment.confirmed_at.map(rfc3339),
+        }
+    }
+}
+
+/// One person's line of a roster (a check-in answers it).
+pub fn line_of(conn: &mut DbConn, enrollment: &Enrollment) -> Result<RosterLine, ApiError> {
+    let entry = enrollments::roster_entry(conn, &enrollment.id)?.ok_or(ApiError::NotFound)?;
+    let position = match entry.enrollment.waitlist_seq {
+        Some(seq) if entry.enrollment.status == EnrollmentStatus::Waitlisted => Some(
+            crate::models::seats::waitlist_position(conn, &entry.enrollment.session_id, seq)?,
+        ),
+        _ => None,
+    };
+    Ok(RosterLine::new(entry, position))
 }
 
 /// A session's roster, if `actor` may manage the session: seats in enrollment order, then
@@ -41,18 +73,7 @@ pub fn load(
         .map(|entry| {
             let waitlisted = entry.enrollment.status == EnrollmentStatus::Waitlisted;
             position += i64::from(waitlisted);
-            RosterLine {
-                id: entry.enrollment.id,
-                user: RosterUser {
-                    id: entry.enrollment.user_id,
-                    display_name: entry.display_name,
-                    phone: entry.phone,
-                    email: entry.email,
-                },
-                status: entry.enrollment.status,
-                waitlist_position: waitlisted.then_some(position),
-                created_at: rfc3339(entry.enrollment.created_at),
-            }
+            RosterLine::new(entry, waitlisted.then_some(position))
         })
         .collect();
     Ok((session, lines))
@@ -108,6 +129,7 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
         "waitlist_position",
         "enrolled_at",
         "enrollment_id",
+        "confirmed_at",
     ];
     let rows = lines.iter().enumerate().map(|(i, line)| {
         vec![
@@ -121,6 +143,7 @@ pub fn roster_csv(lines: &[RosterLine]) -> Result<String, ApiError> {
                 .unwrap_or_default(),
             line.created_at.clone(),
             line.id.to_string(),
+            line.confirmed_at.clone().unwrap_or_default(),
         ]
     });
     csv_file(&header, rows)

@@ -217,6 +217,8 @@ pub struct EnrollmentView {
     pub waitlist_position: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// When the person said they are still coming; null until they do.
+    pub confirmed_at: Option<String>,
 }
 
 impl EnrollmentView {
@@ -232,6 +234,7 @@ impl EnrollmentView {
             },
             created_at: rfc3339(e.created_at),
             updated_at: rfc3339(e.updated_at),
+            confirmed_at: e.confirmed_at.map(rfc3339),
         }
     }
 }

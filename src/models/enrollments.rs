@@ -19,6 +19,8 @@ pub struct Enrollment {
     pub waitlist_seq: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When the person said they are still coming (the first reminder asks).
+    pub confirmed_at: Option<NaiveDateTime>,
 }
 
 pub fn find(conn: &mut DbConn, id: &EnrollmentId) -> QueryResult<Option<Enrollment>> {
@@ -27,6 +29,20 @@ pub fn find(conn: &mut DbConn, id: &EnrollmentId) -> QueryResult<Option<Enrollme
         .select(Enrollment::as_select())
         .first(conn)
         .optional()
+}
+
+/// Records when the person said they are still coming.
+pub fn mark_confirmed(
+    conn: &mut DbConn,
+    id: &EnrollmentId,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(enrollments::table.find(id))
+        .set((
+            enrollments::confirmed_at.eq(Some(at)),
+            enrollments::updated_at.eq(at),
+        ))
+        .execute(conn)
 }
 
 /// The person's enrollment in the session that is not cancelled, if any.
@@ -51,6 +67,29 @@ pub struct RosterEntry {
     pub display_name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+}
+
+/// One enrollment as its roster line shows it.
+pub fn roster_entry(conn: &mut DbConn, id: &EnrollmentId) -> QueryResult<Option<RosterEntry>> {
+    enrollments::table
+        .inner_join(users::table)
+        .filter(enrollments::id.eq(id))
+        .select((
+            Enrollment::as_select(),
+            users::display_name,
+            users::phone,
+            users::email,
+        ))
+        .first::<(Enrollment, String, Option<String>, Option<String>)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(enrollment, display_name, phone, email)| RosterEntry {
+                enrollment,
+                display_name,
+                phone,
+                email,
+            })
+        })
 }
 
 /// Everyone enrolled in a session (cancelled ones excluded): seats first in enrollment

@@ -1,5 +1,6 @@
 //! Database code: plain functions on a connection, knowing nothing of HTTP.
 
+pub mod attendance;
 pub mod audit;
 pub mod broadcasts;
 pub mod centers;

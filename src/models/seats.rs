@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use crate::config::Limits;
 use crate::db::{self, DbConn};
 use crate::domain::{CourseSessionId, EnrollmentId, EnrollmentStatus, SessionStatus, UserId};
+use crate::models::attendance;
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::enrollments::{self as enrollment_rows, Enrollment};
 use crate::models::users;
@@ -108,6 +109,7 @@ pub fn take(
             waitlist_seq,
             created_at: now,
             updated_at: now,
+            confirmed_at: None,
         };
         diesel::insert_into(enrollments::table)
             .values(&enrollment)
@@ -331,8 +333,13 @@ pub fn mark_attendance(
                 enrollments::updated_at.eq(db::now()),
             ))
             .execute(conn)?;
-        Ok(Ok(
-            enrollment_rows::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?
-        ))
+        let marked = enrollment_rows::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        // A certificate stands exactly while the attendance does.
+        if status == EnrollmentStatus::Attended {
+            attendance::issue_certificate(conn, &marked)?;
+        } else {
+            attendance::withdraw_certificate(conn, id)?;
+        }
+        Ok(Ok(marked))
     })
 }

@@ -5,6 +5,7 @@
 //! same whichever front door asked). Handlers extract, call one operation and render.
 
 pub mod accounts;
+pub mod attendance;
 pub mod broadcasts;
 pub mod centers;
 pub mod course_sessions;

@@ -134,6 +134,7 @@ fn schedule_reminders(
     }
     let now = db::now();
     let mut planned = 0;
+    let mut first = true;
     for offset in &policy.reminder_offsets {
         let Ok(before) = chrono::Duration::from_std(*offset) else {
             continue;
@@ -143,6 +144,12 @@ fn schedule_reminders(
             continue;
         }
         let label = offset_label(*offset);
+        let mut extra = vec![("offset", label.clone())];
+        // The first reminder asks whether the person is still coming (the app offers
+        // both answers: POST /me/enrollments/{id}/confirm or /release).
+        if std::mem::take(&mut first) {
+            extra.push(("actions", "confirm,release".to_string()));
+        }
         let added = write(
             conn,
             facts,
@@ -161,7 +168,7 @@ fn schedule_reminders(
                 // One per (enrollment, offset): a resent reminder replaces, never stacks.
                 collapse_key: format!("reminder-{}-{label}", enrollment.id),
                 due_at,
-                extra: vec![("offset", label.clone())],
+                extra,
             },
         )?;
         planned += usize::from(added);
