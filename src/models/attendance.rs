@@ -115,12 +115,6 @@ pub fn issue_certificate(conn: &mut DbConn, enrollment: &Enrollment) -> QueryRes
     )
 }
 
-/// Withdraws the certificate of an enrollment whose attendance was corrected.
-pub fn withdraw_certificate(conn: &mut DbConn, enrollment_id: &EnrollmentId) -> QueryResult<usize> {
-    diesel::delete(certificates::table.filter(certificates::enrollment_id.eq(enrollment_id)))
-        .execute(conn)
-}
-
 /// What a seat is for: the session with its course and center, as tickets, calendars and
 /// certificates show them.
 #[derive(Debug, Clone, Queryable)]

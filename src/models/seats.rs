@@ -334,11 +334,10 @@ pub fn mark_attendance(
             ))
             .execute(conn)?;
         let marked = enrollment_rows::find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
-        // A certificate stands exactly while the attendance does.
+        // The certificate stands while the attendance does (its pages look at the
+        // enrollment): corrected to a no-show and back, it is the same certificate.
         if status == EnrollmentStatus::Attended {
             attendance::issue_certificate(conn, &marked)?;
-        } else {
-            attendance::withdraw_certificate(conn, id)?;
         }
         Ok(Ok(marked))
     })

@@ -71,6 +71,7 @@ async fn every_route_answers_each_role_as_it_should() {
         .await
         .unwrap();
     let enrollment_id = enrollment["id"].as_str().unwrap().to_string();
+    let e = &enrollment_id;
     let (c, s, k) = (&net.center_id, &session, &net.course_id);
     let new_session = || json!({ "course_id": net.course_id, "starts_at": hours_from_now(30), "ends_at": hours_from_now(31), "capacity": 5 });
 
@@ -92,6 +93,37 @@ async fn every_route_answers_each_role_as_it_should() {
             "/api/v1/me/enrollments".into(),
             None,
             [401, 200, 200, 200, 200],
+        ),
+        // A person's own seat: someone else's is not found, whoever asks.
+        (
+            Method::GET,
+            format!("/api/v1/me/enrollments/{e}/ticket"),
+            None,
+            [401, 200, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/me/enrollments/{e}/calendar.ics"),
+            None,
+            [401, 200, 404, 404, 404],
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/me/enrollments/{e}/confirm"),
+            None,
+            [401, 200, 404, 404, 404],
+        ),
+        (
+            Method::GET,
+            "/api/v1/me/certificates".into(),
+            None,
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/api/v1/me/calendar-feed".into(),
+            None,
+            [401, 201, 201, 201, 201],
         ),
         (
             Method::GET,
@@ -205,6 +237,84 @@ async fn every_route_answers_each_role_as_it_should() {
             .as_u16(),
             want,
             "enroll as {who:?}"
+        );
+
+        // Releasing a seat ("I cannot come"): only its holder (a resident of their own,
+        // so the seats of this loop stay under the limit per person).
+        let holder = app.resident().await;
+        let open = app
+            .session(&net.staff.access, &net.center_id, &net.course_id, 5)
+            .await;
+        let seat: Value = app
+            .enroll(&open, &holder.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let want = match who {
+            Who::Anonymous => 401,
+            Who::Resident => 200,
+            _ => 404,
+        };
+        assert_eq!(
+            call(
+                &app,
+                Method::POST,
+                &format!(
+                    "/api/v1/me/enrollments/{}/release",
+                    seat["id"].as_str().unwrap()
+                ),
+                None,
+                match who {
+                    Who::Resident => Some(holder.access.as_str()),
+                    _ => t,
+                }
+            )
+            .await
+            .as_u16(),
+            want,
+            "release a seat as {who:?}"
+        );
+
+        // Checking in by ticket: staff of the session's center and admins.
+        let soon = app
+            .session_in(&net.staff.access, &net.center_id, &net.course_id, 5, 1)
+            .await;
+        let seat: Value = app
+            .enroll(&soon, &holder.access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let ticket: Value = app
+            .get(
+                &format!(
+                    "/api/v1/me/enrollments/{}/ticket",
+                    seat["id"].as_str().unwrap()
+                ),
+                Some(&holder.access),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let want = match who {
+            Who::Anonymous => 401,
+            Who::StaffHere | Who::Admin => 200,
+            _ => 403,
+        };
+        assert_eq!(
+            call(
+                &app,
+                Method::POST,
+                "/api/v1/checkins",
+                Some(json!({ "code": ticket["code"] })),
+                t
+            )
+            .await
+            .as_u16(),
+            want,
+            "check in as {who:?}"
         );
 
         // Giving a seat up for someone: staff of the center and admins.

@@ -456,10 +456,23 @@ impl TestApp {
         course_id: &str,
         capacity: i64,
     ) -> String {
+        self.session_in(token, center_id, course_id, capacity, 48)
+            .await
+    }
+
+    /// Schedules a two-hour session starting `hours` from now; returns its ID.
+    pub async fn session_in(
+        &self,
+        token: &str,
+        center_id: &str,
+        course_id: &str,
+        capacity: i64,
+        hours: i64,
+    ) -> String {
         let res = self
             .post_json(
                 &format!("/api/v1/centers/{center_id}/sessions"),
-                &json!({ "course_id": course_id, "starts_at": hours_from_now(48), "ends_at": hours_from_now(50), "capacity": capacity }),
+                &json!({ "course_id": course_id, "starts_at": hours_from_now(hours), "ends_at": hours_from_now(hours + 2), "capacity": capacity }),
                 Some(token),
             )
             .await;

@@ -2,6 +2,7 @@
 //! fresh database. SQLite by default; PostgreSQL when `OCOD_TEST_DATABASE_URL` is set.
 
 mod admin;
+mod attendance;
 mod auth;
 mod authorization;
 mod backup;

@@ -9,9 +9,10 @@ CREATE TABLE tickets (
     created_at    TIMESTAMP NOT NULL
 );
 
--- One certificate per attended enrollment: issued when attendance is recorded, withdrawn
--- if it is corrected to a no-show. Names, courses and centers are read when shown, so an
--- erased person's certificate no longer names them.
+-- One certificate per attended enrollment, issued when attendance is first recorded. It
+-- stands while the enrollment is `attended` (a correction to no-show withdraws it, and a
+-- correction back restores the same code). Names, courses and centers are read when
+-- shown, so an erased person's certificate no longer names them.
 CREATE TABLE certificates (
     code          TEXT PRIMARY KEY NOT NULL,
     enrollment_id TEXT NOT NULL UNIQUE REFERENCES enrollments (id) ON DELETE CASCADE,
