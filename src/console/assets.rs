@@ -39,7 +39,7 @@ impl Asset {
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         Asset::new(
             "console.css",
@@ -52,11 +52,18 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             include_str!("../../static/console/composer.js"),
             "text/javascript; charset=utf-8",
         ),
+        // Check-in by camera and the roster kept current (typing works without).
+        Asset::new(
+            "checkin.js",
+            include_str!("../../static/console/checkin.js"),
+            "text/javascript; charset=utf-8",
+        ),
     ]
 });
 
 pub static STYLESHEET_HREF: LazyLock<String> = LazyLock::new(|| ASSETS[0].href());
 pub static COMPOSER_SCRIPT_HREF: LazyLock<String> = LazyLock::new(|| ASSETS[1].href());
+pub static CHECKIN_SCRIPT_HREF: LazyLock<String> = LazyLock::new(|| ASSETS[2].href());
 
 /// `GET /console/static/{file}`
 pub async fn asset(visitor: Visitor, file: web::Path<String>) -> PageResult {

@@ -10,6 +10,7 @@ mod assets;
 mod audit;
 mod broadcasts;
 mod centers;
+mod check_in;
 mod courses;
 mod dashboard;
 mod new_session;
@@ -140,6 +141,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 "/sessions/{id}/roster.csv",
                 get_or_head().to(session_page::roster_csv),
+            )
+            .route(
+                "/sessions/{id}/check-in",
+                web::post().to(check_in::check_in),
+            )
+            .route(
+                "/sessions/{id}/attendance.json",
+                get_or_head().to(check_in::attendance_now),
             )
             .route(
                 "/sessions/{id}/walk-in",

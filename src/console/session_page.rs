@@ -27,6 +27,7 @@ use super::{ConsoleError, PageResult};
 pub fn notice(w: &'static Words, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "attendance" => w.done_attendance,
+        "checked_in" => w.done_checked_in,
         "walk_in" => w.done_walk_in,
         "waitlisted" => w.done_waitlisted,
         "released" => w.done_released,
@@ -96,6 +97,8 @@ pub struct PersonRow {
     pub no_show: bool,
     /// A seat or a waitlist place that can be given up.
     pub can_release: bool,
+    /// The person answered "still coming" to their reminder.
+    pub confirmed: bool,
 }
 
 pub(super) fn person_row(locale: Locale, line: &RosterLine) -> PersonRow {
@@ -128,6 +131,7 @@ pub(super) fn person_row(locale: Locale, line: &RosterLine) -> PersonRow {
             status,
             EnrollmentStatus::Confirmed | EnrollmentStatus::Waitlisted
         ),
+        confirmed: line.confirmed_at.is_some() && status == EnrollmentStatus::Confirmed,
     }
 }
 
@@ -219,6 +223,7 @@ pub(super) struct Typed {
     pub(super) name: String,
     pub(super) title: String,
     pub(super) body: String,
+    pub(super) code: String,
 }
 
 #[derive(Template)]
@@ -234,6 +239,12 @@ pub(super) struct SessionPage {
     walk_in_errors: FormErrors,
     walk_in: WalkInStep,
     message_errors: FormErrors,
+    check_in_errors: FormErrors,
+    /// Seats checked in, of seats held (attended or not yet).
+    checked_in: usize,
+    seated: usize,
+    /// The roster's word for `attended`, for the script that keeps it current.
+    attended_word: &'static str,
     /// An action on one person was refused (shown above the roster).
     roster_error: Option<String>,
 }
@@ -264,6 +275,7 @@ pub(super) struct Extra {
     pub(super) typed: Typed,
     pub(super) walk_in_errors: FormErrors,
     pub(super) message_errors: FormErrors,
+    pub(super) check_in_errors: FormErrors,
 }
 
 pub(super) async fn render_session(
@@ -310,7 +322,20 @@ pub(super) async fn render_session(
         .filter(|l| matches(l, &search))
         .map(|l| person_row(locale, l))
         .collect();
-    let status = if extra.walk_in_errors.is_empty() && extra.message_errors.is_empty() {
+    let checked_in = loaded
+        .lines
+        .iter()
+        .filter(|l| l.status == EnrollmentStatus::Attended)
+        .count();
+    let seated = loaded
+        .lines
+        .iter()
+        .filter(|l| l.status != EnrollmentStatus::Waitlisted)
+        .count();
+    let status = if extra.walk_in_errors.is_empty()
+        && extra.message_errors.is_empty()
+        && extra.check_in_errors.is_empty()
+    {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -328,6 +353,10 @@ pub(super) async fn render_session(
         walk_in_errors: extra.walk_in_errors,
         walk_in,
         message_errors: extra.message_errors,
+        check_in_errors: extra.check_in_errors,
+        checked_in,
+        seated,
+        attended_word: words::enrollment_status(locale, EnrollmentStatus::Attended),
         roster_error: query
             .refused
             .as_deref()

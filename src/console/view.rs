@@ -101,6 +101,10 @@ pub fn composer_script_href() -> &'static str {
     super::assets::COMPOSER_SCRIPT_HREF.as_str()
 }
 
+pub fn checkin_script_href() -> &'static str {
+    super::assets::CHECKIN_SCRIPT_HREF.as_str()
+}
+
 /// A rendered page with the console's headers: never cached (pages show personal data),
 /// and a content policy that lets the page load nothing but this server's own files.
 pub fn html(status: StatusCode, rendered: askama::Result<String>) -> HttpResponse {

@@ -252,6 +252,53 @@ try {
   check(!people.some((p) => p.id === holder.id), "the released seat is still on the roster");
   check(people.find((p) => p.id === head.id).status === "confirmed", "the waitlist did not move up");
 
+  // Check-in at the door: a session starting within the hour, a resident's ticket typed
+  // wrong (the reason beside the field, nothing recorded), then right in lower case.
+  const sessionNow = (await api("GET", `/sessions/${sessionId}`, staffToken)).body;
+  const inAnHour = (h) => new Date(Date.now() + h * 3600e3).toISOString().replace(/\.\d+Z$/, "Z");
+  const soon = await api("POST", `/centers/${sessionNow.center.id}/sessions`, staffToken, {
+    course_id: sessionNow.course.id, starts_at: inAnHour(1), ends_at: inAnHour(3), capacity: 5,
+  });
+  check(soon.status === 201, `a session within the hour: ${soon.status}`);
+  const residentSeat = await api("POST", `/sessions/${soon.body.id}/enrollments`, await apiToken(RESIDENT));
+  check(residentSeat.status === 201, `the resident enrolls: ${residentSeat.status}`);
+  const ticket = await api("GET", `/me/enrollments/${residentSeat.body.id}/ticket`, await apiToken(RESIDENT));
+  check(ticket.status === 200 && /^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{4}$/.test(ticket.body.code), `the ticket: ${JSON.stringify(ticket.body.code)}`);
+  await page.goto(`${base}/console/sessions/${soon.body.id}`);
+  await page.getByLabel("รหัสบัตร").fill("22222-2222");
+  await page.getByRole("button", { name: "เช็กอิน", exact: true }).click();
+  await page.locator("#ticket-code-error").filter({ hasText: "ไม่พบบัตรรหัสนี้" }).waitFor();
+  check((await page.getAttribute("#ticket-code", "aria-invalid")) === "true", "the code field is not marked invalid");
+  check((await page.inputValue("#ticket-code")) === "22222-2222", "the typed code was lost");
+  await inspect(page, "check-in-refused");
+  await page.getByLabel("รหัสบัตร").fill(ticket.body.code.toLowerCase().replace("-", ""));
+  await page.getByRole("button", { name: "เช็กอิน", exact: true }).click();
+  await notice(page, "เช็กอินแล้ว");
+  check((await page.locator("#checked-in-count").textContent()).includes("1/1"), "the count does not show 1/1");
+  const checkedIn = (await roster(staffToken, soon.body.id)).find((p) => p.id === residentSeat.body.id);
+  check(checkedIn.status === "attended", `checked in through the console: ${checkedIn.status}`);
+  await inspect(page, "check-in-done");
+
+  // The certificate it gave: the public check and the printable A4 sheet in the Thai font
+  // OCOD serves (rendered, not a fallback).
+  const certificates = await api("GET", "/me/certificates", await apiToken(RESIDENT));
+  check(certificates.status === 200 && certificates.body.items.length === 1, `certificates: ${JSON.stringify(certificates.body)}`);
+  const certificate = certificates.body.items[0];
+  await page.goto(`${base}/verify/${certificate.code}`);
+  await page.getByText("สมศรี ใจดี (Demo Resident)").waitFor();
+  await inspect(page, "certificate-verify");
+  await page.goto(`${base}/certificates/${certificate.code}`);
+  await page.evaluate(() => document.fonts.ready);
+  const fonts = await page.evaluate(() => [...document.fonts].filter((f) => f.status === "loaded").map((f) => `${f.family} ${f.weight}`));
+  check(fonts.some((f) => f.includes("Kinnari")), `the Thai font did not load: ${fonts}`);
+  check(await page.evaluate(() => document.fonts.check("700 28pt Kinnari", "สมศรี")), "Kinnari does not render the name");
+  check((await page.locator(".qr svg").count()) === 1, "no QR code on the certificate");
+  await inspect(page, "certificate-print");
+  await page.emulateMedia({ media: "print" });
+  await page.screenshot({ path: join(out, "certificate-print-a4.png"), fullPage: true });
+  await page.emulateMedia({ media: "screen" });
+  await page.goto(`${base}/console/sessions/${sessionId}`);
+
   // English, remembered across pages.
   await page.getByRole("link", { name: "English" }).click();
   await page.getByRole("button", { name: `Attended: ${first.user.display_name}` }).waitFor();
