@@ -389,6 +389,11 @@ pub fn seed_demo(conn: &mut DbConn, seed: u64) -> anyhow::Result<()> {
             "  {:<9} login: {login:<20} password: {password}",
             Role::from(*role).as_str()
         );
+        if let RoleArg::Resident = role {
+            if let Some(code) = crate::demo::history::attended_once(conn, &user.id)? {
+                println!("            attended a course: certificate /verify/{code}");
+            }
+        }
         if let (RoleArg::Staff, Some(center)) = (role, &loaded.staff_center) {
             crate::models::centers::assign_staff(conn, &center.id, &user.id)?;
             let courses = crate::demo::demo_courses(seed);

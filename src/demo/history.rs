@@ -8,15 +8,15 @@ use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
 use crate::domain::{
-    CenterStatus, CourseSessionId, EnrollmentId, EnrollmentStatus, Locale, Role, SessionStatus,
-    UserId,
+    display_code, random_code, CenterStatus, CourseSessionId, EnrollmentId, EnrollmentStatus,
+    Locale, Role, SessionStatus, UserId, CERTIFICATE_SYMBOLS,
 };
 use crate::models::centers::Center;
 use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::Course;
 use crate::models::enrollments::Enrollment;
 use crate::models::users::{self, NewUser};
-use crate::schema::enrollments;
+use crate::schema::{certificates, enrollments};
 
 use super::DemoRng;
 
@@ -163,12 +163,65 @@ pub fn seed(
             });
         }
     }
+    // Each attendance has its certificate, as recorded attendance gives one.
+    let certificates: Vec<_> = rows
+        .iter()
+        .filter(|e| e.status == EnrollmentStatus::Attended)
+        .map(|e| {
+            (
+                certificates::code.eq(random_code(CERTIFICATE_SYMBOLS)),
+                certificates::enrollment_id.eq(e.id.clone()),
+                certificates::user_id.eq(e.user_id.clone()),
+                certificates::issued_at.eq(e.updated_at),
+            )
+        })
+        .collect();
     db::write_transaction(conn, |conn| -> QueryResult<()> {
         course_sessions::insert_many(conn, &sessions)?;
         for chunk in rows.chunks(500) {
             crate::insert_batch!(conn, enrollments::table, chunk)?;
         }
+        for chunk in certificates.chunks(500) {
+            crate::insert_batch!(conn, certificates::table, chunk)?;
+        }
         Ok(())
     })?;
     Ok(sessions.len())
+}
+
+/// Gives `user_id` a seat they attended in the most recent past session, with its
+/// certificate (so the demo resident has one to show); returns the certificate's code.
+pub fn attended_once(conn: &mut DbConn, user_id: &UserId) -> anyhow::Result<Option<String>> {
+    use crate::schema::course_sessions as sessions_t;
+    let now = db::now();
+    let Some(session) = sessions_t::table
+        .filter(sessions_t::ends_at.lt(now))
+        .filter(sessions_t::seats_taken.lt(sessions_t::capacity))
+        .order(sessions_t::starts_at.desc())
+        .select(CourseSession::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let code = db::write_transaction(conn, |conn| -> QueryResult<String> {
+        let enrollment = Enrollment {
+            id: EnrollmentId::generate(),
+            session_id: session.id.clone(),
+            user_id: user_id.clone(),
+            status: EnrollmentStatus::Attended,
+            waitlist_seq: None,
+            created_at: session.starts_at - Duration::days(3),
+            updated_at: session.starts_at + Duration::hours(1),
+            confirmed_at: Some(session.starts_at - Duration::days(1)),
+        };
+        diesel::insert_into(enrollments::table)
+            .values(&enrollment)
+            .execute(conn)?;
+        diesel::update(sessions_t::table.find(&session.id))
+            .set(sessions_t::seats_taken.eq(sessions_t::seats_taken + 1))
+            .execute(conn)?;
+        crate::models::attendance::issue_certificate(conn, &enrollment)
+    })?;
+    Ok(Some(display_code(&code)))
 }

@@ -15,7 +15,7 @@ use crate::models::course_sessions::{self, CourseSession};
 use crate::models::courses::{self, Course};
 
 pub mod desk;
-mod history;
+pub mod history;
 
 pub const DEMO_CENTERS: usize = 2_394;
 pub const DEMO_UNDER_CONSTRUCTION: usize = 250;

@@ -188,15 +188,15 @@ struct CertificatePage {
 
 #[derive(Debug, Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    /// `th` or `en`; anything else is a 400, as for every query of the API.
+    lang: Option<Locale>,
 }
 
 /// `?lang=` first, then `Accept-Language`, then Thai.
 fn page_locale(req: &HttpRequest, query: &LangQuery) -> Locale {
-    match query.lang.as_deref() {
-        Some("en") => Locale::En,
-        Some("th") => Locale::Th,
-        _ => negotiate(
+    match query.lang {
+        Some(locale) => locale,
+        None => negotiate(
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok()),

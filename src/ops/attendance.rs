@@ -17,6 +17,9 @@ use crate::models::{audit, course_sessions, seats};
 
 use super::Actor;
 
+/// The longest code accepted as typed (its symbols, spaces and hyphens).
+pub const MAX_TYPED_CODE: usize = 40;
+
 /// Check-in opens this long before a session starts (and closes when it ends).
 pub const CHECK_IN_OPENS_BEFORE: Duration = Duration::hours(2);
 
@@ -76,6 +79,7 @@ pub fn check_in(conn: &mut DbConn, actor: &Actor, typed: &str) -> Result<Checked
         return Err(ApiError::Forbidden);
     }
     let code = normalise_code(typed, TICKET_SYMBOLS)
+        .filter(|_| typed.chars().count() <= MAX_TYPED_CODE)
         .ok_or_else(|| ApiError::field("code", Code::InvalidValue))?;
     db::write_transaction(conn, |conn| {
         let found = attendance::enrollment_by_ticket(conn, &code)?.ok_or(ApiError::NotFound)?;

@@ -150,6 +150,9 @@ async fn staff_check_people_in_by_code_within_the_session_s_hours() {
         field_errors(res).await,
         vec![("code".to_string(), "invalid_value".to_string())]
     );
+    let padded = format!("{code}{}", " ".repeat(40));
+    let res = check_in(&app, &padded, &net.staff.access).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "over 40 characters");
     let res = check_in(&app, "22222-2222", &net.staff.access).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 

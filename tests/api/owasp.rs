@@ -617,8 +617,13 @@ async fn api9_inventory_only_the_documented_version_answers_and_the_spec_names_t
             "/metrics",
             "/openapi.yaml",
             "/docs",
-            // PRODUCT.md fixes LINE's webhook outside the versioned API.
-            "/webhooks/line"
+            // PRODUCT.md fixes LINE's webhook, calendar feeds and certificate pages
+            // outside the versioned API; the certificates' font goes with them.
+            "/webhooks/line",
+            "/calendar/{token}.ics",
+            "/verify/{code}",
+            "/certificates/{code}",
+            "/fonts/{file}",
         ]
         .contains(&p.as_str())
         || p.starts_with("/docs/")));
