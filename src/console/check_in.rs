@@ -35,7 +35,7 @@ impl ConsoleForm for CheckInForm {
 
 /// What became of a code typed on this session's page.
 enum Desk {
-    In(crate::models::enrollments::Enrollment),
+    In(ops::attendance::CheckedIn),
     /// A real ticket, for another session (the API would check the person in there).
     OtherSession,
     Refused(ApiError),
@@ -65,7 +65,7 @@ pub async fn check_in(
             }
         }
         Ok(match ops::attendance::check_in(conn, &actor, &typed) {
-            Ok(done) => Desk::In(done.enrollment),
+            Ok(done) => Desk::In(done),
             Err(refusal) => Desk::Refused(refusal),
         })
     })
@@ -73,13 +73,19 @@ pub async fn check_in(
     .map_err(|e| ConsoleError::from_api(locale, e))?;
     let mut errors = FormErrors::default();
     match outcome {
-        Desk::In(enrollment) => {
+        Desk::In(done) => {
+            // A second scan is no mistake, but the desk should know it was one.
+            let said = if done.changed {
+                "checked_in"
+            } else {
+                "already_in"
+            };
             return Ok(back_to_roster(
                 &id,
                 "",
-                ("done", "checked_in"),
-                &format!("e-{}", enrollment.id),
-            ))
+                ("done", said),
+                &format!("e-{}", done.enrollment.id),
+            ));
         }
         Desk::OtherSession => errors.add_text("code", w.ticket_other_session),
         Desk::Refused(ApiError::NotFound) => errors.add_text("code", w.ticket_not_found),

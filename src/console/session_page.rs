@@ -28,6 +28,7 @@ pub fn notice(w: &'static Words, done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
         "attendance" => w.done_attendance,
         "checked_in" => w.done_checked_in,
+        "already_in" => w.done_already_in,
         "walk_in" => w.done_walk_in,
         "waitlisted" => w.done_waitlisted,
         "released" => w.done_released,

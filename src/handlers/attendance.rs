@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
 use crate::i18n::dates::bangkok;
 use crate::models::{attendance, users};
-use crate::ops::{self, attendance as loop_ops};
+use crate::ops::attendance as loop_ops;
 use crate::push::notify::PushPolicy;
 
 use super::roster;
@@ -88,20 +88,14 @@ pub async fn confirm_my_enrollment(
 }
 
 /// `POST /me/enrollments/{id}/release`: the person cannot come; the seat goes to the
-/// waitlist as when they cancel.
+/// waitlist exactly as when they cancel (`DELETE /me/enrollments/{id}`).
 pub async fn release_my_enrollment(
     user: AuthUser,
     pool: web::Data<DbPool>,
     policy: web::Data<PushPolicy>,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = EnrollmentId::from_raw(path.into_inner());
-    let actor = user.actor();
-    let released = with_db(&pool, move |conn| {
-        ops::enrollments::cancel_own(conn, &policy, &actor, &id)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(EnrollmentView::new(&released, None)))
+    super::enrollments::cancel_my_enrollment(user, pool, policy, path).await
 }
 
 fn ics(body: String, file_name: &str) -> HttpResponse {

@@ -142,6 +142,13 @@ const EN: PageWords = PageWords {
     scan_to_verify: "Scan to check this certificate",
 };
 
+fn page_words(locale: Locale) -> &'static PageWords {
+    match locale {
+        Locale::Th => &TH,
+        Locale::En => &EN,
+    }
+}
+
 /// A certificate's facts in one language.
 pub struct Shown {
     pub code: String,
@@ -231,10 +238,7 @@ pub async fn verify_certificate(
     QueryParams(query): QueryParams<LangQuery>,
 ) -> ApiResult<HttpResponse> {
     let locale = page_locale(&req, &query);
-    let w = match locale {
-        Locale::Th => &TH,
-        Locale::En => &EN,
-    };
+    let w = page_words(locale);
     let found = find(&pool, path.into_inner()).await?;
     let status = if found.is_some() {
         StatusCode::OK
@@ -254,10 +258,7 @@ pub async fn print_certificate(
     QueryParams(query): QueryParams<LangQuery>,
 ) -> ApiResult<HttpResponse> {
     let locale = page_locale(&req, &query);
-    let w = match locale {
-        Locale::Th => &TH,
-        Locale::En => &EN,
-    };
+    let w = page_words(locale);
     let Some(found) = find(&pool, path.into_inner()).await? else {
         return page(
             StatusCode::NOT_FOUND,

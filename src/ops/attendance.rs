@@ -43,14 +43,15 @@ pub fn ticket(conn: &mut DbConn, actor: &Actor, id: &EnrollmentId) -> Result<Tic
     db::write_transaction(conn, |conn| {
         let seat = own_seat(conn, actor, id)?;
         match seat.enrollment.status {
-            EnrollmentStatus::Confirmed | EnrollmentStatus::Attended => {}
+            // Marked absent too early, the person may still turn up and be checked in.
+            EnrollmentStatus::Confirmed | EnrollmentStatus::Attended | EnrollmentStatus::NoShow => {
+            }
             EnrollmentStatus::Waitlisted => {
                 return Err(ApiError::Conflict(Code::EnrollmentWaitlisted))
             }
             EnrollmentStatus::Cancelled => {
                 return Err(ApiError::Conflict(Code::EnrollmentCancelled))
             }
-            EnrollmentStatus::NoShow => return Err(ApiError::Conflict(Code::CheckinClosed)),
         }
         if seat.session.status == SessionStatus::Cancelled {
             return Err(ApiError::Conflict(Code::SessionNotScheduled));

@@ -206,6 +206,22 @@ async fn staff_check_people_in_by_code_within_the_session_s_hours() {
         StatusCode::OK
     );
 
+    // Marked absent too early, a person who turns up after all is checked in.
+    let late = app.resident().await;
+    let marked = seat(&app, &soon_session(&app, &net, 5).await, &late).await;
+    let res = app
+        .patch_json(
+            &format!("/api/v1/enrollments/{}", marked["id"].as_str().unwrap()),
+            &json!({ "status": "no_show" }),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let late_code = ticket_code(&app, &marked, &late).await;
+    let res = check_in(&app, &late_code, &net.staff.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(json_of(res).await["status"], "attended");
+
     // Too late: once the session has ended, attendance is corrected in the roster.
     let other = app.resident().await;
     let closed = soon_session(&app, &net, 5).await;
@@ -215,7 +231,7 @@ async fn staff_check_people_in_by_code_within_the_session_s_hours() {
     let res = check_in(&app, &missed_code, &net.staff.access).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert_eq!(problem_code(res).await, "checkin_closed");
-    assert_eq!(audit_count(&app, "checked_in").await, 2);
+    assert_eq!(audit_count(&app, "checked_in").await, 3);
 }
 
 #[tokio::test]

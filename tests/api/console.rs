@@ -373,6 +373,7 @@ async fn pages_need_a_sign_in_and_come_back_after_it() {
         "/console/sessions/new".to_string(),
         wanted.clone(),
         format!("{wanted}/roster.csv"),
+        format!("{wanted}/attendance.json"),
         format!("{wanted}/edit"),
         format!("{wanted}/cancel"),
         format!("/console/enrollments/{}/release", desk.enrollment),
@@ -547,6 +548,7 @@ async fn staff_open_only_their_centers_sessions_and_admins_open_any() {
         vec![
             session.to_string(),
             format!("{session}/roster.csv"),
+            format!("{session}/attendance.json"),
             format!("{session}/edit"),
             format!("{session}/cancel"),
         ]
@@ -593,6 +595,7 @@ async fn staff_open_only_their_centers_sessions_and_admins_open_any() {
             vec![],
         ),
         (format!("{own}/cancel"), vec![]),
+        (format!("{own}/check-in"), vec![("code", "22222-2222")]),
         (
             format!("{own}/walk-in"),
             vec![("phone", "0891234567"), ("name", "ผู้มาใหม่")],
@@ -1010,4 +1013,98 @@ async fn a_walk_in_is_looked_up_by_phone_first() {
     let page = other.get(&format!("{session}?phone={phone}")).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(!page.body.contains("ป้าแดง"));
+}
+
+#[tokio::test]
+async fn staff_check_people_in_on_the_session_s_page_by_ticket_code() {
+    let app = spawn_app().await;
+    let desk = desk(&app).await;
+    let net = &desk.net;
+    let soon = app
+        .session_in(&net.staff.access, &net.center_id, &net.course_id, 5, 1)
+        .await;
+    let resident = app.resident().await;
+    let seat: Value = app
+        .enroll(&soon, &resident.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let seat_id = seat["id"].as_str().unwrap().to_string();
+    let ticket: Value = app
+        .get(
+            &format!("/api/v1/me/enrollments/{seat_id}/ticket"),
+            Some(&resident.access),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let code = ticket["code"].as_str().unwrap().to_string();
+    let status_of = |session: String| {
+        let (app, token, seat_id) = (&app, net.staff.access.clone(), seat_id.clone());
+        async move {
+            let roster: Value = app
+                .get(
+                    &format!("/api/v1/sessions/{session}/enrollments"),
+                    Some(&token),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            roster["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["id"] == seat_id.as_str())
+                .map(|l| l["status"].as_str().unwrap().to_string())
+        }
+    };
+
+    let mut staff = Browser::signed_in(&app, &desk.staff_login).await;
+    let page = format!("/console/sessions/{soon}");
+    assert!(staff.get(&page).await.body.contains("เช็กอินแล้ว 0/1"));
+    // A real ticket typed on another session's page: said beside the field, not checked
+    // in elsewhere.
+    let other_page = format!("/console/sessions/{}", desk.session);
+    staff.get(&other_page).await;
+    let refused = staff
+        .post(&format!("{other_page}/check-in"), &[("code", &code)])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"ticket-code-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("บัตรนี้เป็นของรอบอบรมอื่น"));
+    assert!(
+        refused.body.contains(&format!("value=\"{code}\"")),
+        "the code is kept"
+    );
+    assert_eq!(status_of(soon.clone()).await.as_deref(), Some("confirmed"));
+
+    // On its own page, typed in lower case: checked in, back at the person's line.
+    staff.get(&page).await;
+    let typed = code.to_lowercase();
+    let done = staff
+        .post(&format!("{page}/check-in"), &[("code", &typed)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let location = done.location.unwrap();
+    assert!(
+        location.contains("done=checked_in") && location.ends_with(&format!("#e-{seat_id}")),
+        "{location}"
+    );
+    assert_eq!(status_of(soon.clone()).await.as_deref(), Some("attended"));
+    let again = staff
+        .post(&format!("{page}/check-in"), &[("code", &code)])
+        .await;
+    assert!(again.location.unwrap().contains("done=already_in"));
+    let shown = staff.get(&page).await.body;
+    assert!(shown.contains("เช็กอินแล้ว 1/1"), "the count follows");
+    let now: Value =
+        serde_json::from_str(&staff.get(&format!("{page}/attendance.json")).await.body).unwrap();
+    assert_eq!(now, json!({ "attended": [seat_id], "seated": 1 }));
 }

@@ -275,6 +275,10 @@ try {
   await page.getByRole("button", { name: "เช็กอิน", exact: true }).click();
   await notice(page, "เช็กอินแล้ว");
   check((await page.locator("#checked-in-count").textContent()).includes("1/1"), "the count does not show 1/1");
+  // Scanned again (a second device, a double tap): said so, nothing recorded twice.
+  await page.getByLabel("รหัสบัตร").fill(ticket.body.code);
+  await page.getByRole("button", { name: "เช็กอิน", exact: true }).click();
+  await notice(page, "คนนี้เช็กอินไว้แล้ว");
   const checkedIn = (await roster(staffToken, soon.body.id)).find((p) => p.id === residentSeat.body.id);
   check(checkedIn.status === "attended", `checked in through the console: ${checkedIn.status}`);
   await inspect(page, "check-in-done");
