@@ -205,7 +205,7 @@ fn migrated_connection(
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut settings = Settings::from_env(args.dev)?;
     settings.run_worker = !args.no_worker;
-    telemetry::init(settings.log_format, &settings.log_filter);
+    let _logs = telemetry::init_background(settings.log_format, &settings.log_filter);
     if settings.jwt_secret_is_ephemeral {
         tracing::warn!("development mode: OCOD_JWT_SECRET is not set, using a random one; tokens end with this process");
     }
@@ -224,7 +224,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
 /// `ocod worker`: the push worker alone, until SIGINT or SIGTERM.
 fn run_worker() -> anyhow::Result<()> {
     let settings = Settings::from_env(true)?;
-    telemetry::init(settings.log_format, &settings.log_filter);
+    let _logs = telemetry::init_background(settings.log_format, &settings.log_filter);
     let pool = db::build_pool(&settings.database_url, settings.db_pool_size)?;
     db::run_migrations(&mut *pool.get()?)?;
     let worker = crate::push::worker::PushWorker::from_settings(pool, &settings, None)?;

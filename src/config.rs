@@ -359,7 +359,10 @@ impl Settings {
                 LogFormat::Json
             }
         };
-        let log_filter = get("OCOD_LOG").unwrap_or_else(|| "info".into());
+        // RUST_LOG as Rust programs read it, when OCOD_LOG does not say.
+        let log_filter = get("OCOD_LOG")
+            .or_else(|| get("RUST_LOG"))
+            .unwrap_or_else(|| "info".into());
 
         if access_token_ttl > Duration::ZERO && access_token_ttl < Duration::from_secs(10) {
             problems.push("OCOD_ACCESS_TOKEN_TTL must be at least 10s".into());
@@ -514,6 +517,17 @@ mod tests {
             "{err}"
         );
         assert!(settings(&[], true).unwrap().jwt_secret_is_ephemeral);
+    }
+
+    #[test]
+    fn the_log_filter_is_ocod_log_then_rust_log_then_info() {
+        let filter = |vars: &[(&str, &str)]| settings(vars, true).unwrap().log_filter;
+        assert_eq!(filter(&[]), "info");
+        assert_eq!(filter(&[("RUST_LOG", "ocod=debug")]), "ocod=debug");
+        assert_eq!(
+            filter(&[("RUST_LOG", "ocod=debug"), ("OCOD_LOG", "warn")]),
+            "warn"
+        );
     }
 
     #[test]

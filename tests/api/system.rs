@@ -287,3 +287,80 @@ async fn a_panic_inside_a_write_transaction_answers_500_and_the_next_write_commi
     handle.stop(false).await;
     drop(pool);
 }
+
+/// SQLite's write-ahead log is emptied by the housekeeping checkpoint, and only copied as
+/// far as a reader with an old snapshot allows until that reader is done; PostgreSQL has
+/// no such log (`None`).
+#[tokio::test]
+async fn the_wal_checkpoint_empties_the_log_unless_a_reader_still_needs_it() {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+    let app = spawn_app().await;
+    let url = app.db.url().to_string();
+    let Ok(ocod::db::DbUrl::Sqlite(path)) = ocod::db::DbUrl::parse(&url) else {
+        let pool = app.pool.clone();
+        let none = tokio::task::spawn_blocking(move || {
+            ocod::db::checkpoint_wal(&mut pool.get().unwrap()).unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(none, None);
+        return;
+    };
+    let wal = format!("{path}-wal");
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().unwrap();
+        #[derive(diesel::QueryableByName)]
+        struct Limit {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            journal_size_limit: i64,
+        }
+        let limit: Limit = diesel::sql_query("PRAGMA journal_size_limit")
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(limit.journal_size_limit, 64 * 1024 * 1024);
+        let write = |conn: &mut ocod::db::DbConn, n: usize| {
+            for i in 0..n {
+                conn.batch_execute(&format!(
+                    "INSERT INTO audit_log (id, actor_id, action, created_at) \
+                     VALUES ('wal-{i}-{}', 'x', 'test', '2026-01-01 00:00:00')",
+                    uuid_like()
+                ))
+                .unwrap();
+            }
+        };
+        write(&mut conn, 300);
+        let size = || std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        assert!(size() > 0, "the writes went through the log");
+        let done = ocod::db::checkpoint_wal(&mut conn).unwrap().unwrap();
+        assert!(done.truncated, "{done:?}");
+        assert_eq!(size(), 0, "the log was emptied");
+
+        // A reader in the middle of a read transaction keeps its snapshot's pages.
+        let mut reader = diesel::SqliteConnection::establish(&path).unwrap();
+        reader
+            .batch_execute("BEGIN; SELECT count(*) FROM audit_log;")
+            .unwrap();
+        write(&mut conn, 100);
+        let partial = ocod::db::checkpoint_wal(&mut conn).unwrap().unwrap();
+        assert!(!partial.truncated, "{partial:?}");
+        assert!(size() > 0);
+        reader.batch_execute("COMMIT").unwrap();
+        let done = ocod::db::checkpoint_wal(&mut conn).unwrap().unwrap();
+        assert!(done.truncated, "{done:?}");
+        assert_eq!(size(), 0);
+    })
+    .await
+    .unwrap();
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
+}
