@@ -11,23 +11,13 @@ CONNECTIONS="${2:-64}"
 ROUNDS="${3:-3}"
 PORT=18098
 
-command -v wrk >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+source bench/wrk.sh
 cargo build --release --quiet
 BIN=target/release/ocod
 WORK=$(mktemp -d)
 SERVER=""
 cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
-
-# Runs wrk and prints "requests_per_second p99_ms".
-measure() {
-  local out rps p99
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
-  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v=v*1000}; print v}' <<<"$out")
-  if grep -q "Non-2xx" <<<"$out"; then echo "wrk saw errors:" >&2; echo "$out" >&2; exit 1; fi
-  echo "$rps $p99"
-}
 
 # Starts the server with the log filter $1, stderr to a file; measures; stops it.
 round() {
