@@ -152,7 +152,13 @@ pub fn normalise_login(raw: &str) -> String {
     if let Ok(email) = Email::parse(raw) {
         return email.0;
     }
-    raw.trim().to_lowercase()
+    // Neither a phone nor an e-mail: looked up as typed, without the control characters
+    // (a NUL byte is refused by PostgreSQL in any text parameter), so it matches nobody.
+    raw.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .to_lowercase()
 }
 
 #[cfg(test)]

@@ -312,3 +312,11 @@ async fn an_enormous_password_is_refused_without_hashing_it() {
     let res = app.login("0812345678", &"x".repeat(60_000)).await;
     assert_eq!(problem_code(res).await, "invalid_credentials");
 }
+
+/// A login holding a NUL byte (PostgreSQL refuses one in any text) is an unknown login.
+#[tokio::test]
+async fn a_login_with_control_characters_is_refused_not_a_server_error() {
+    let app = crate::helpers::spawn_app().await;
+    let res = app.login("\u{0}$", "some-password-1").await;
+    assert_eq!(res.status(), reqwest::StatusCode::UNAUTHORIZED);
+}
