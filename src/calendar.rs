@@ -54,11 +54,7 @@ pub fn location_area(seat: &SeatFacts, locale: Locale) -> String {
 
 /// Where a session is: the center's name, district and province.
 pub fn location(seat: &SeatFacts, locale: Locale) -> String {
-    let center = match locale {
-        Locale::Th => &seat.center_th,
-        Locale::En => &seat.center_en,
-    };
-    format!("{center}, {}", location_area(seat, locale))
+    format!("{}, {}", seat.center(locale), location_area(seat, locale))
 }
 
 /// A calendar of `seats`, stamped `now`; `name` titles it in calendar apps.
@@ -74,9 +70,10 @@ pub fn calendar(seats: &[SeatFacts], locale: Locale, name: &str, now: NaiveDateT
     line(&mut out, "REFRESH-INTERVAL;VALUE=DURATION:PT6H");
     line(&mut out, "X-PUBLISHED-TTL:PT6H");
     for seat in seats {
-        let (course, room_word, instructor_word) = match locale {
-            Locale::Th => (&seat.course_th, "ห้อง", "วิทยากร"),
-            Locale::En => (&seat.course_en, "Room", "Instructor"),
+        let course = seat.course(locale);
+        let (room_word, instructor_word) = match locale {
+            Locale::Th => ("ห้อง", "วิทยากร"),
+            Locale::En => ("Room", "Instructor"),
         };
         let cancelled = seat.session.status == SessionStatus::Cancelled
             || seat.enrollment.status == EnrollmentStatus::Cancelled;

@@ -126,11 +126,16 @@ pub async fn attendance_now(
         .filter(|l| l.status == EnrollmentStatus::Attended)
         .map(|l| l.id.to_string())
         .collect();
-    let seated = lines
-        .iter()
-        .filter(|l| l.status != EnrollmentStatus::Waitlisted)
-        .count();
+    let seated = seated(&lines);
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(json!({ "attended": attended, "seated": seated })))
+}
+
+/// Seats held on a roster (confirmed, checked in or absent): the "of M" of "checked in N/M".
+pub(super) fn seated(lines: &[roster::RosterLine]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.status != EnrollmentStatus::Waitlisted)
+        .count()
 }

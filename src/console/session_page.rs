@@ -328,11 +328,7 @@ pub(super) async fn render_session(
         .iter()
         .filter(|l| l.status == EnrollmentStatus::Attended)
         .count();
-    let seated = loaded
-        .lines
-        .iter()
-        .filter(|l| l.status != EnrollmentStatus::Waitlisted)
-        .count();
+    let seated = super::check_in::seated(&loaded.lines);
     let status = if extra.walk_in_errors.is_empty()
         && extra.message_errors.is_empty()
         && extra.check_in_errors.is_empty()

@@ -121,11 +121,7 @@ pub async fn get_enrollment_calendar(
             .filter(|seat| seat.enrollment.user_id == user.id)
             .ok_or(ApiError::NotFound)?;
         let locale = locale_of(conn, &user.id)?;
-        let name = match locale {
-            Locale::Th => &seat.course_th,
-            Locale::En => &seat.course_en,
-        }
-        .clone();
+        let name = seat.course(locale).to_string();
         Ok(calendar::calendar(&[seat], locale, &name, db::now()))
     })
     .await?;
@@ -205,15 +201,11 @@ pub async fn list_my_certificates(
     let items: Vec<_> = certificates
         .iter()
         .map(|c| {
-            let (course, center) = match locale {
-                Locale::Th => (&c.seat.course_th, &c.seat.center_th),
-                Locale::En => (&c.seat.course_en, &c.seat.center_en),
-            };
             json!({
                 "code": display_code(&c.code),
                 "verify_url": verify_url(&settings, &c.code),
-                "course": course,
-                "center": center,
+                "course": c.seat.course(locale),
+                "center": c.seat.center(locale),
                 "attended_on": bangkok(c.seat.session.starts_at).date().to_string(),
             })
         })

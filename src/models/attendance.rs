@@ -6,7 +6,8 @@ use diesel::prelude::*;
 
 use crate::db::{self, DbConn};
 use crate::domain::{
-    random_code, EnrollmentId, EnrollmentStatus, UserId, CERTIFICATE_SYMBOLS, TICKET_SYMBOLS,
+    random_code, EnrollmentId, EnrollmentStatus, Locale, UserId, CERTIFICATE_SYMBOLS,
+    TICKET_SYMBOLS,
 };
 use crate::models::course_sessions::CourseSession;
 use crate::models::enrollments::Enrollment;
@@ -52,18 +53,24 @@ fn code_for(
     Err(diesel::result::Error::RollbackTransaction)
 }
 
+/// The enrollment's check-in code, if it has one yet.
+pub fn existing_ticket_code(
+    conn: &mut DbConn,
+    enrollment_id: &EnrollmentId,
+) -> QueryResult<Option<String>> {
+    tickets::table
+        .filter(tickets::enrollment_id.eq(enrollment_id))
+        .select(tickets::code)
+        .first(conn)
+        .optional()
+}
+
 /// The enrollment's check-in code, made on first use.
 pub fn ticket_code(conn: &mut DbConn, enrollment_id: &EnrollmentId) -> QueryResult<String> {
     code_for(
         conn,
         TICKET_SYMBOLS,
-        |conn| {
-            tickets::table
-                .filter(tickets::enrollment_id.eq(enrollment_id))
-                .select(tickets::code)
-                .first(conn)
-                .optional()
-        },
+        |conn| existing_ticket_code(conn, enrollment_id),
         |conn, code| {
             insert_or_keep!(
                 conn,
@@ -129,19 +136,40 @@ pub struct SeatFacts {
     pub province: String,
 }
 
+impl SeatFacts {
+    /// The course's title in `locale`.
+    pub fn course(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Th => &self.course_th,
+            Locale::En => &self.course_en,
+        }
+    }
+
+    /// The center's name in `locale`.
+    pub fn center(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::Th => &self.center_th,
+            Locale::En => &self.center_en,
+        }
+    }
+}
+
 /// The facts of one enrollment.
 pub fn seat_facts(
     conn: &mut DbConn,
     enrollment_id: &EnrollmentId,
 ) -> QueryResult<Option<SeatFacts>> {
-    Ok(seats_where(conn, SeatFilter::Enrollment(enrollment_id))?
-        .into_iter()
-        .next())
+    Ok(seats_where(
+        conn,
+        SeatFilter::Enrollments(std::slice::from_ref(enrollment_id)),
+    )?
+    .into_iter()
+    .next())
 }
 
 /// Which seats to read.
 enum SeatFilter<'a> {
-    Enrollment(&'a EnrollmentId),
+    Enrollments(&'a [EnrollmentId]),
     /// A person's seats (confirmed, attended, or given up) in sessions ending after the time.
     Calendar(&'a UserId, NaiveDateTime),
 }
@@ -165,7 +193,7 @@ fn seats_where(conn: &mut DbConn, filter: SeatFilter<'_>) -> QueryResult<Vec<Sea
         ))
         .into_boxed();
     match filter {
-        SeatFilter::Enrollment(id) => query = query.filter(enrollments::id.eq(id)),
+        SeatFilter::Enrollments(ids) => query = query.filter(enrollments::id.eq_any(ids)),
         SeatFilter::Calendar(user_id, since) => {
             query = query
                 .filter(enrollments::user_id.eq(user_id))
@@ -225,16 +253,23 @@ fn certificates_where(
         query = query.filter(certificates::user_id.eq(user_id));
     }
     let rows: Vec<(String, EnrollmentId, String, Option<NaiveDateTime>)> = query.load(conn)?;
-    let mut found = Vec::with_capacity(rows.len());
-    for (code, enrollment_id, name, deleted_at) in rows {
-        if let Some(seat) = seat_facts(conn, &enrollment_id)? {
-            found.push(Certificate {
+    // The seats in one read, not one per certificate.
+    let ids: Vec<EnrollmentId> = rows.iter().map(|(_, id, _, _)| id.clone()).collect();
+    let mut seats: std::collections::HashMap<EnrollmentId, SeatFacts> =
+        seats_where(conn, SeatFilter::Enrollments(&ids))?
+            .into_iter()
+            .map(|seat| (seat.enrollment.id.clone(), seat))
+            .collect();
+    let mut found: Vec<Certificate> = rows
+        .into_iter()
+        .filter_map(|(code, enrollment_id, name, deleted_at)| {
+            Some(Certificate {
                 code,
                 name: deleted_at.is_none().then_some(name),
-                seat,
-            });
-        }
-    }
+                seat: seats.remove(&enrollment_id)?,
+            })
+        })
+        .collect();
     found.sort_by_key(|c| std::cmp::Reverse(c.seat.session.starts_at));
     Ok(found)
 }

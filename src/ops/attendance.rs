@@ -40,28 +40,32 @@ pub struct Ticket {
 /// The check-in ticket of the person's own confirmed seat (made on first request; the
 /// same code ever after). Kept after check-in, so a second scan finds it.
 pub fn ticket(conn: &mut DbConn, actor: &Actor, id: &EnrollmentId) -> Result<Ticket, ApiError> {
-    db::write_transaction(conn, |conn| {
-        let seat = own_seat(conn, actor, id)?;
-        match seat.enrollment.status {
-            // Marked absent too early, the person may still turn up and be checked in.
-            EnrollmentStatus::Confirmed | EnrollmentStatus::Attended | EnrollmentStatus::NoShow => {
-            }
-            EnrollmentStatus::Waitlisted => {
-                return Err(ApiError::Conflict(Code::EnrollmentWaitlisted))
-            }
-            EnrollmentStatus::Cancelled => {
-                return Err(ApiError::Conflict(Code::EnrollmentCancelled))
-            }
-        }
-        if seat.session.status == SessionStatus::Cancelled {
-            return Err(ApiError::Conflict(Code::SessionNotScheduled));
-        }
-        let code = attendance::ticket_code(conn, id)?;
-        Ok(Ticket {
-            code: display_code(&code),
-            seat,
-        })
+    let seat = own_seat(conn, actor, id)?;
+    check_ticket_holder(&seat)?;
+    // Shown again and again at the door: a read, unless the code is still to be made.
+    let code = match attendance::existing_ticket_code(conn, id)? {
+        Some(code) => code,
+        None => db::write_transaction(conn, |conn| attendance::ticket_code(conn, id))?,
+    };
+    Ok(Ticket {
+        code: display_code(&code),
+        seat,
     })
+}
+
+/// Whether a seat has a ticket to show: held (not waiting, not given up) in a session
+/// that was not cancelled.
+fn check_ticket_holder(seat: &SeatFacts) -> Result<(), ApiError> {
+    match seat.enrollment.status {
+        // Marked absent too early, the person may still turn up and be checked in.
+        EnrollmentStatus::Confirmed | EnrollmentStatus::Attended | EnrollmentStatus::NoShow => {}
+        EnrollmentStatus::Waitlisted => return Err(ApiError::Conflict(Code::EnrollmentWaitlisted)),
+        EnrollmentStatus::Cancelled => return Err(ApiError::Conflict(Code::EnrollmentCancelled)),
+    }
+    if seat.session.status == SessionStatus::Cancelled {
+        return Err(ApiError::Conflict(Code::SessionNotScheduled));
+    }
+    Ok(())
 }
 
 /// What a check-in did.

@@ -500,6 +500,13 @@ async fn calendars_carry_the_session_and_the_feed_follows_changes_until_revoked(
         "{body}"
     );
 
+    // Seats that ended in the last 30 days stay (calendars keep recent history); older
+    // ones leave the feed.
+    move_session(&app, &first, -24 * 10).await;
+    assert_eq!(events(&get_text(&app, &path, None).await.2).len(), 2);
+    move_session(&app, &first, -24 * 40).await;
+    assert_eq!(events(&get_text(&app, &path, None).await.2).len(), 1);
+
     // A new address revokes the old one; erasure stops the feed.
     let res = app
         .post("/api/v1/me/calendar-feed", Some(&resident.access))
