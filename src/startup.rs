@@ -101,6 +101,7 @@ fn serve(
     let line = web::Data::new(crate::handlers::line::LineChannel::from_settings(
         &settings,
     )?);
+    let writer = web::Data::new(db::Writer::start(pool.clone(), &settings.database_url)?);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
     let settings = web::Data::new(settings);
@@ -114,6 +115,7 @@ fn serve(
             .wrap(from_fn(conditional))
             .wrap(from_fn(observe))
             .app_data(pool.clone())
+            .app_data(writer.clone())
             .app_data(keys.clone())
             .app_data(directory.clone())
             .app_data(policy.clone())

@@ -9,6 +9,9 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+pub mod writer;
+pub use writer::Writer;
+
 /// One connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {

@@ -81,7 +81,7 @@ impl EnrollRequest {
 pub async fn enroll(
     req: HttpRequest,
     user: AuthUser,
-    pool: web::Data<DbPool>,
+    writer: web::Data<db::Writer>,
     policy: web::Data<PushPolicy>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
@@ -113,28 +113,30 @@ pub async fn enroll(
         ))
         .map_err(|e| ApiError::Internal(e.into()))
     };
-    let outcome = with_db(&pool, move |conn| match walk_in {
-        None => ops::enrollments::enroll_self(
-            conn,
-            &policy,
-            &limits,
-            &actor,
-            &session_id,
-            retry.as_ref(),
-            render,
-        ),
-        Some(who) => ops::enrollments::enroll_walk_in(
-            conn,
-            &policy,
-            &limits,
-            &actor,
-            &session_id,
-            who,
-            retry.as_ref(),
-            render,
-        ),
-    })
-    .await?;
+    // On SQLite the writer thread runs it, batched with other enrollments arriving now.
+    let outcome = writer
+        .run(move |conn| match walk_in {
+            None => ops::enrollments::enroll_self(
+                conn,
+                &policy,
+                &limits,
+                &actor,
+                &session_id,
+                retry.as_ref(),
+                render,
+            ),
+            Some(who) => ops::enrollments::enroll_walk_in(
+                conn,
+                &policy,
+                &limits,
+                &actor,
+                &session_id,
+                who,
+                retry.as_ref(),
+                render,
+            ),
+        })
+        .await?;
     let (status, body, replayed) = match outcome {
         EnrollOutcome::Enrolled { status, body } => (status, body, false),
         EnrollOutcome::Replayed { status, body } => (status, body, true),

@@ -16,22 +16,6 @@ use crate::schema::{
     tickets, users,
 };
 
-/// `INSERT … ON CONFLICT DO NOTHING`, which diesel builds per backend.
-macro_rules! insert_or_keep {
-    ($conn:expr, $table:expr, $values:expr) => {
-        match $conn {
-            DbConn::Sqlite(c) => diesel::insert_into($table)
-                .values($values)
-                .on_conflict_do_nothing()
-                .execute(c),
-            DbConn::Postgres(c) => diesel::insert_into($table)
-                .values($values)
-                .on_conflict_do_nothing()
-                .execute(c),
-        }
-    };
-}
-
 /// Inserts a row keyed by a fresh random code unless the enrollment already has one (the
 /// unique index decides between two requests at once); a clash of codes, odds 2^-44 per
 /// pair, draws again.

@@ -69,12 +69,16 @@ pub fn find(conn: &mut DbConn, id: &CourseSessionId) -> QueryResult<Option<Cours
 }
 
 /// Takes the session's row lock for the rest of the transaction (the locking rule is in
-/// `models::seats`). `false` if there is no such session.
+/// `models::seats`): `FOR NO KEY UPDATE` on PostgreSQL; on SQLite the caller's
+/// `write_transaction` already holds the only write lock. `false` if there is no such
+/// session.
 pub fn lock(conn: &mut DbConn, id: &CourseSessionId) -> QueryResult<bool> {
-    let touched = diesel::update(course_sessions::table.find(id))
-        .set(course_sessions::updated_at.eq(db::now()))
-        .execute(conn)?;
-    Ok(touched == 1)
+    let query = course_sessions::table.find(id).select(course_sessions::id);
+    let found = match conn {
+        DbConn::Postgres(pg) => query.for_no_key_update().load::<String>(pg)?,
+        DbConn::Sqlite(_) => query.load::<String>(conn)?,
+    };
+    Ok(!found.is_empty())
 }
 
 #[derive(Debug, Default)]

@@ -1,5 +1,22 @@
 //! Database code: plain functions on a connection, knowing nothing of HTTP.
 
+/// `INSERT … ON CONFLICT DO NOTHING`, which diesel builds per backend.
+macro_rules! insert_or_keep {
+    ($conn:expr, $table:expr, $values:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+            $crate::db::DbConn::Postgres(c) => diesel::insert_into($table)
+                .values($values)
+                .on_conflict_do_nothing()
+                .execute(c),
+        }
+    };
+}
+pub(crate) use insert_or_keep;
+
 pub mod attendance;
 pub mod audit;
 pub mod broadcasts;

@@ -32,17 +32,8 @@ pub struct Notification {
 /// Schedules `n` unless a notification with its dedup key exists; returns whether it was
 /// added. Call inside the transaction of the change that causes it.
 pub fn schedule(conn: &mut DbConn, n: &Notification) -> QueryResult<bool> {
-    let exists: i64 = notifications::table
-        .filter(notifications::dedup_key.eq(&n.dedup_key))
-        .count()
-        .get_result(conn)?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(notifications::table)
-        .values(n)
-        .execute(conn)?;
-    Ok(true)
+    // The only unique value of a new row besides its fresh ID is the dedup key.
+    Ok(crate::models::insert_or_keep!(conn, notifications::table, n)? == 1)
 }
 
 /// Cancels scheduled (not yet delivered) notifications whose dedup key starts with `prefix`.

@@ -114,10 +114,19 @@ pub fn take(
         diesel::insert_into(enrollments::table)
             .values(&enrollment)
             .execute(conn)?;
-        let waitlist_position = match waitlist_seq {
-            Some(seq) => Some(waitlist_position(conn, session_id, seq)?),
-            None => None,
-        };
+        // Last in line: the session's count of waiting people, kept with every change of
+        // the waitlist (counting the line instead reads all of it, hundreds of entries
+        // when a popular course opens). Debug builds check the two agree.
+        let waitlist_position = waitlist_seq.map(|_| i64::from(session.waitlist_count) + 1);
+        if let (true, Some(seq), Some(position)) =
+            (cfg!(debug_assertions), waitlist_seq, waitlist_position)
+        {
+            assert_eq!(
+                crate::models::seats::waitlist_position(conn, session_id, seq)?,
+                position,
+                "waitlist_count is out of step with the waitlist"
+            );
+        }
         Ok(Ok(Enrolled {
             enrollment,
             waitlist_position,

@@ -69,17 +69,23 @@ pub enum CreateUserError {
 /// matches it, and the person signs in with a one-time code instead.
 pub const NO_PASSWORD: &str = "!no-password";
 
-/// A new, time-ordered, opaque ID (UUID v7 as text).
 /// Locks a person's row until the transaction ends, so counts of what they hold or sent
 /// (and the insert that follows) cannot interleave with another of their requests.
-/// PostgreSQL blocks the second request here; SQLite has a single writer anyway.
+/// PostgreSQL blocks the second request here (`FOR NO KEY UPDATE`, which rows referring to
+/// the person may still be inserted under); on SQLite the caller's `write_transaction`
+/// already holds the database's only write lock, so there is nothing to take.
 pub fn lock(conn: &mut DbConn, user_id: &UserId) -> QueryResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set(users::updated_at.eq(users::updated_at))
-        .execute(conn)?;
+    if let DbConn::Postgres(pg) = conn {
+        users::table
+            .find(user_id)
+            .select(users::id)
+            .for_no_key_update()
+            .load::<String>(pg)?;
+    }
     Ok(())
 }
 
+/// A new, time-ordered, opaque ID (UUID v7 as text).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

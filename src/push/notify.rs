@@ -26,13 +26,13 @@ pub struct PushPolicy {
 }
 
 fn session_facts(conn: &mut DbConn, session: &CourseSession) -> QueryResult<SessionFacts> {
-    let (course_th, course_en) = courses::table
-        .find(&session.course_id)
-        .select((courses::title_th, courses::title_en))
-        .first(conn)?;
-    let (center_th, center_en) = centers::table
-        .find(&session.center_id)
-        .select((centers::name_th, centers::name_en))
+    let ((course_th, course_en), (center_th, center_en)) = courses::table
+        .inner_join(centers::table.on(centers::id.eq(&session.center_id)))
+        .filter(courses::id.eq(&session.course_id))
+        .select((
+            (courses::title_th, courses::title_en),
+            (centers::name_th, centers::name_en),
+        ))
         .first(conn)?;
     Ok(SessionFacts {
         course_th,
