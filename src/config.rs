@@ -59,6 +59,12 @@ pub struct Settings {
     pub limits: Limits,
     /// Sign-ups one client address may make in an hour (`0`: no limit).
     pub signups_per_address_per_hour: u32,
+    /// Password hashes run at once at most (`OCOD_PASSWORD_HASHERS`, one per core): each
+    /// holds 19 MiB while it runs.
+    pub password_hashers: usize,
+    /// Sign-ups and logins that may wait for a hasher (`OCOD_PASSWORD_QUEUE`); more are
+    /// answered 503 `server_busy` with `Retry-After`.
+    pub password_queue: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`OCOD_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<crate::http::client_address::Cidr>,
     /// How long before a session reminders go out (`OCOD_REMINDER_OFFSETS`), longest first.
@@ -226,6 +232,8 @@ impl Settings {
         };
         let signups_per_address_per_hour =
             number("OCOD_SIGNUPS_PER_ADDRESS_PER_HOUR", 20, 0, 1_000_000) as u32;
+        let password_hashers = number("OCOD_PASSWORD_HASHERS", cores, 1, 256) as usize;
+        let password_queue = number("OCOD_PASSWORD_QUEUE", 64, 0, 100_000) as usize;
         let otp = OtpSettings {
             ttl: otp_ttl,
             resend_after: otp_resend_after,
@@ -397,6 +405,8 @@ impl Settings {
                 http_workers,
                 limits,
                 signups_per_address_per_hour,
+                password_hashers,
+                password_queue,
                 trusted_proxies,
                 reminder_offsets,
                 quiet_hours,

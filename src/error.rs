@@ -55,6 +55,9 @@ pub enum ApiError {
     TooManyRequests { code: Code, retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Too much work of one kind already waits (password hashes): try again shortly.
+    #[error("busy, retry after {retry_after_secs}s")]
+    Busy { retry_after_secs: u64 },
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -79,6 +82,7 @@ impl ApiError {
             ApiError::RouteNotFound => Code::RouteNotFound,
             ApiError::MethodNotAllowed(_) => Code::MethodNotAllowed,
             ApiError::Unavailable(_) => Code::ServiceUnavailable,
+            ApiError::Busy { .. } => Code::ServerBusy,
             ApiError::Internal(_) => Code::InternalError,
         }
     }
@@ -130,7 +134,8 @@ impl ApiError {
         response.insert_header((header::CONTENT_LANGUAGE, locale.as_str()));
         if let ApiError::TooManyRequests {
             retry_after_secs, ..
-        } = self
+        }
+        | ApiError::Busy { retry_after_secs } = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
@@ -180,7 +185,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -191,6 +191,9 @@ codes! {
     ServiceUnavailable => "service_unavailable",
         "ระบบไม่พร้อมใช้งานชั่วคราว กรุณาลองใหม่",
         "The service is briefly unavailable. Please try again.";
+    ServerBusy => "server_busy",
+        "ขณะนี้มีผู้ใช้งานจำนวนมาก กรุณาลองใหม่อีกครั้งในไม่กี่วินาที",
+        "Many people are using the service right now. Please try again in a few seconds.";
     InternalError => "internal_error",
         "ระบบขัดข้อง กรุณาลองใหม่ภายหลัง",
         "Something went wrong. Please try again later.";

@@ -102,6 +102,10 @@ fn serve(
         &settings,
     )?);
     let writer = web::Data::new(db::Writer::start(pool.clone(), &settings.database_url)?);
+    let hashers = web::Data::new(crate::auth::hashers::Hashers::start(
+        settings.password_hashers,
+        settings.password_queue,
+    )?);
     let pool = web::Data::new(pool);
     let workers = settings.http_workers;
     let settings = web::Data::new(settings);
@@ -116,6 +120,7 @@ fn serve(
             .wrap(from_fn(observe))
             .app_data(pool.clone())
             .app_data(writer.clone())
+            .app_data(hashers.clone())
             .app_data(keys.clone())
             .app_data(directory.clone())
             .app_data(policy.clone())

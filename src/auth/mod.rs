@@ -2,6 +2,7 @@
 //! handlers put in their signatures.
 
 mod guards;
+pub mod hashers;
 pub mod otp;
 pub mod password;
 pub mod sign_in;

@@ -3,6 +3,7 @@
 
 use actix_web::web;
 
+use crate::auth::hashers::Hashers;
 use crate::auth::password::{verify_against_dummy, verify_password};
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -15,9 +16,11 @@ use crate::models::users::{self, User};
 
 /// The account a login and password open. An unknown login and a wrong password get the
 /// same answer in about the same time; too many failures lock the login for a while
-/// (429 with the seconds to wait). A success clears the login's failures.
+/// (429 with the seconds to wait). A success clears the login's failures. The check
+/// waits its turn at the hashers (503 `server_busy` when too many already wait).
 pub async fn check_password(
     pool: &web::Data<DbPool>,
+    hashers: &Hashers,
     settings: &Settings,
     login: &str,
     password: String,
@@ -33,6 +36,8 @@ pub async fn check_password(
     let (max_failures, window) = (settings.login_max_failures, settings.login_lockout);
     let key = login_key.clone();
     let login = normalise_login(login);
+    // Before the attempt is recorded: a login turned away as busy is not a failure.
+    let turn = hashers.reserve()?;
     let user = with_db(pool, move |conn| {
         match login_throttle::admit(conn, &key, max_failures, window)? {
             Admission::Locked { retry_after_secs } => Err(ApiError::TooManyRequests {
@@ -44,14 +49,15 @@ pub async fn check_password(
     })
     .await?;
 
-    let (verified, user) = web::block(move || match user {
-        Some(user) => (verify_password(&password, &user.password_hash), Some(user)),
-        None => {
-            verify_against_dummy(&password);
-            (false, None)
-        }
-    })
-    .await?;
+    let (verified, user) = turn
+        .run(move || match user {
+            Some(user) => (verify_password(&password, &user.password_hash), Some(user)),
+            None => {
+                verify_against_dummy(&password);
+                (false, None)
+            }
+        })
+        .await?;
     let Some(user) = user.filter(|_| verified) else {
         return Err(ApiError::Unauthorized(Code::InvalidCredentials));
     };

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::hashers::Hashers;
 use crate::auth::sign_in::check_password;
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -100,6 +101,7 @@ pub struct LoginForm {
 pub async fn sign_in(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    hashers: web::Data<Hashers>,
     settings: web::Data<Settings>,
     posted: AnonymousForm<LoginForm>,
 ) -> PageResult {
@@ -108,7 +110,7 @@ pub async fn sign_in(
     let next = safe_next(form.next.as_deref());
     let mut page = LoginPage::new(w, next.clone());
     page.login = form.login.chars().take(254).collect();
-    let user = match check_password(&pool, &settings, &form.login, form.password).await {
+    let user = match check_password(&pool, &hashers, &settings, &form.login, form.password).await {
         Ok(user) => user,
         Err(ApiError::Validation(_)) => {
             page.login_error = Some(Code::Required.message(locale).to_string());
@@ -117,6 +119,15 @@ pub async fn sign_in(
         Err(ApiError::TooManyRequests { code, .. }) => {
             page.password_error = Some(code.message(locale).to_string());
             return Ok(html(StatusCode::TOO_MANY_REQUESTS, page.render()));
+        }
+        Err(busy @ ApiError::Busy { retry_after_secs }) => {
+            page.password_error = Some(busy.code().message(locale).to_string());
+            let mut res = html(StatusCode::SERVICE_UNAVAILABLE, page.render());
+            res.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from(retry_after_secs),
+            );
+            return Ok(res);
         }
         Err(ApiError::Unauthorized(code)) => {
             page.password_error = Some(code.message(locale).to_string());

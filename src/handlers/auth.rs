@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::auth::hashers::Hashers;
 use crate::auth::password::hash_password;
 use crate::auth::sign_in::check_password;
 use crate::auth::{AuthUser, TokenKeys};
@@ -113,6 +114,7 @@ async fn admit_signup(
 pub async fn register(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    hashers: web::Data<Hashers>,
     keys: web::Data<Arc<TokenKeys>>,
     settings: web::Data<Settings>,
     JsonBody(body): JsonBody<RegisterRequest>,
@@ -142,8 +144,11 @@ pub async fn register(
         return Err(ApiError::Validation(errors));
     };
 
+    // The turn first: a sign-up turned away as busy (503) does not count against the
+    // address's hourly limit.
+    let turn = hashers.reserve()?;
     admit_signup(&req, &pool, &settings).await?;
-    let password_hash = web::block(move || hash_password(password.expose())).await??;
+    let password_hash = turn.run(move || hash_password(password.expose())).await??;
     let now = db::now();
     let new_user = NewUser {
         id: UserId::generate(),
@@ -175,11 +180,12 @@ pub async fn register(
 pub async fn login(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    hashers: web::Data<Hashers>,
     keys: web::Data<Arc<TokenKeys>>,
     settings: web::Data<Settings>,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
-    let user = check_password(&pool, &settings, &body.login, body.password).await?;
+    let user = check_password(&pool, &hashers, &settings, &body.login, body.password).await?;
     let agent = user_agent(&req);
     let ttl = settings.refresh_token_ttl;
     let user_id = user.id.clone();

@@ -301,3 +301,65 @@ async fn simultaneous_sign_ups_cannot_slip_past_the_limit() {
     );
     assert_eq!(app.count("users").await as usize, created);
 }
+
+/// Password hashes are bounded: with one hasher and no queue, a storm of logins and
+/// sign-ups gets 503 `server_busy` with `Retry-After` for what cannot start at once,
+/// never a 500, and nothing is half-made; once the storm has passed all goes through.
+#[tokio::test]
+async fn a_storm_of_password_checks_beyond_the_hashers_is_turned_away_with_retry_after() {
+    let app = spawn_app_with(&[("OCOD_PASSWORD_HASHERS", "1"), ("OCOD_PASSWORD_QUEUE", "0")]).await;
+    let phone = crate::helpers::unique_phone();
+    let res = app
+        .register(json!({ "phone": phone, "password": "password-123", "display_name": "สมศรี" }))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let users_before = app.count("users").await;
+    // Unknown logins, each its own (none is locked out, each costs a hash), and three
+    // wrong passwords for the account (5 failures lock it).
+    let mut logins: Vec<String> = (0..12).map(|_| crate::helpers::unique_phone()).collect();
+    logins.extend([phone.clone(), phone.clone(), phone.clone()]);
+    let attempts = logins
+        .iter()
+        .map(|login| app.login(login, "wrong password, long enough"));
+    let sign_ups = (0..12).map(|_| sign_up(&app, None));
+    let (attempts, sign_ups) = futures_util::future::join(
+        futures_util::future::join_all(attempts),
+        futures_util::future::join_all(sign_ups),
+    )
+    .await;
+    let (mut busy, mut created, mut own_failures) = (0, 0, 0);
+    let answers = logins.iter().map(Some).chain(std::iter::repeat(None));
+    for (res, login) in attempts.into_iter().chain(sign_ups).zip(answers) {
+        let status = res.status();
+        match status {
+            StatusCode::UNAUTHORIZED => own_failures += usize::from(login == Some(&phone)),
+            StatusCode::CREATED => created += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                let wait: u64 = res.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=60).contains(&wait), "{wait}");
+                assert_eq!(res.headers()["content-type"], "application/problem+json");
+                assert_eq!(problem_code(res).await, "server_busy");
+            }
+            other => panic!("unexpected {other}: {}", res.text().await.unwrap()),
+        }
+    }
+    assert!(busy > 0, "27 hashes at once on one hasher with no queue");
+    assert_eq!(app.count("users").await, users_before + created);
+
+    // One at a time, every one is served. A login turned away as busy was no attempt:
+    // four failures and the right password make five attempts, under the lock-out.
+    for _ in own_failures..4 {
+        let res = app.login(&phone, "wrong password, long enough").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    for _ in 0..3 {
+        assert_eq!(sign_up(&app, None).await.status(), StatusCode::CREATED);
+    }
+    let res = app.login(&phone, "password-123").await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
