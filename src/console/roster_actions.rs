@@ -50,6 +50,7 @@ impl ConsoleForm for WalkInForm {
 pub async fn walk_in(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    writer: web::Data<crate::db::Writer>,
     policy: web::Data<PushPolicy>,
     settings: web::Data<Settings>,
     path: web::Path<String>,
@@ -96,29 +97,31 @@ pub async fn walk_in(
     let actor = staff.actor();
     let limits = settings.limits;
     let session_id = CourseSessionId::from_raw(id.clone());
-    let outcome = with_db(&pool, move |conn| {
-        let who = match name {
-            Some(display_name) => WalkIn::Phone {
-                phone,
-                display_name,
-            },
-            None => match crate::models::users::find_by_login(conn, phone.as_str())? {
-                Some(user) => WalkIn::Account(user.id),
-                None => return Err(ApiError::field("name", Code::Required)),
-            },
-        };
-        ops::enrollments::enroll_walk_in(
-            conn,
-            &policy,
-            &limits,
-            &actor,
-            &session_id,
-            who,
-            retry.as_ref(),
-            |enrolled| Ok(enrolled.enrollment.status.as_str().to_string()),
-        )
-    })
-    .await;
+    // Through the writer, as the API's enrollments (batched with them on SQLite).
+    let outcome = writer
+        .run(move |conn| {
+            let who = match name {
+                Some(display_name) => WalkIn::Phone {
+                    phone,
+                    display_name,
+                },
+                None => match crate::models::users::find_by_login(conn, phone.as_str())? {
+                    Some(user) => WalkIn::Account(user.id),
+                    None => return Err(ApiError::field("name", Code::Required)),
+                },
+            };
+            ops::enrollments::enroll_walk_in(
+                conn,
+                &policy,
+                &limits,
+                &actor,
+                &session_id,
+                who,
+                retry.as_ref(),
+                |enrolled| Ok(enrolled.enrollment.status.as_str().to_string()),
+            )
+        })
+        .await;
     match outcome {
         Ok(EnrollOutcome::Enrolled { body, .. } | EnrollOutcome::Replayed { body, .. }) => {
             let done = if body == EnrollmentStatus::Waitlisted.as_str() {

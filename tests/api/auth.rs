@@ -186,11 +186,7 @@ async fn too_many_failures_lock_the_login_with_retry_after() {
     // Locked now, even for the right password, and whatever form the number is typed in.
     let locked = app.login(&phone, "password-1").await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = locked.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after = crate::helpers::retry_after(&locked);
     assert!((1..=900).contains(&retry_after), "{retry_after}");
     assert_eq!(problem_code(locked).await, "too_many_login_attempts");
     let e164 = format!("+66{}", &phone[1..]);

@@ -828,3 +828,12 @@ impl PushRig {
         assert!(res.status().is_success());
     }
 }
+
+/// The seconds of a response's `Retry-After` (a whole number, as the server sends it).
+pub fn retry_after(res: &reqwest::Response) -> u64 {
+    res.headers()["retry-after"]
+        .to_str()
+        .expect("Retry-After is text")
+        .parse()
+        .expect("Retry-After is whole seconds")
+}

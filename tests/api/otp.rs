@@ -248,11 +248,7 @@ async fn a_second_code_within_a_minute_is_refused_and_sends_nothing() {
     assert_eq!(rig.request(&phone).await.status(), StatusCode::ACCEPTED);
     let res = rig.request(&phone).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    let wait: u64 = res.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait = crate::helpers::retry_after(&res);
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(problem_code(res).await, "otp_too_soon");
     assert_eq!(rig.sms_rows("pending").await, 1, "one text queued");
