@@ -1108,3 +1108,61 @@ async fn staff_check_people_in_on_the_session_s_page_by_ticket_code() {
         serde_json::from_str(&staff.get(&format!("{page}/attendance.json")).await.body).unwrap();
     assert_eq!(now, json!({ "attended": [seat_id], "seated": 1 }));
 }
+
+/// A sign-in storm beyond the password hashers gets the console's sign-in page again with
+/// the busy message beside the password (503, in the page's language), not an error page;
+/// the staff member then signs in.
+#[tokio::test]
+async fn a_sign_in_turned_away_as_busy_says_so_beside_the_password() {
+    let app = crate::helpers::spawn_app_with(&[
+        ("OCOD_PASSWORD_HASHERS", "1"),
+        ("OCOD_PASSWORD_QUEUE", "0"),
+        // The storm's wrong passwords must not lock the account for this test.
+        ("OCOD_LOGIN_MAX_FAILURES", "100"),
+    ])
+    .await;
+    let desk = desk(&app).await;
+    let mut browsers: Vec<Browser> = (0..12).map(|_| Browser::new(&app)).collect();
+    for browser in browsers.iter_mut() {
+        browser.get("/console/login").await;
+    }
+    let origin = app.address.clone();
+    let attempts = browsers.iter_mut().map(|browser| {
+        let origin = origin.clone();
+        let login = desk.staff_login.clone();
+        async move {
+            browser
+                .post_raw(
+                    "/console/login",
+                    &[("login", &login), ("password", "not the password at all")],
+                    Some(&origin),
+                )
+                .await
+        }
+    });
+    let pages = futures_util::future::join_all(attempts).await;
+    let busy: Vec<&Page> = pages
+        .iter()
+        .filter(|p| p.status == StatusCode::SERVICE_UNAVAILABLE)
+        .collect();
+    assert!(!busy.is_empty(), "12 at once on one hasher with no queue");
+    for page in &pages {
+        assert!(
+            [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(&page.status),
+            "{}",
+            page.status
+        );
+    }
+    for page in busy {
+        assert!(
+            page.body
+                .contains("<p class=\"error\" id=\"password-error\">ขณะนี้มีผู้ใช้งานจำนวนมาก"),
+            "{}",
+            page.body
+        );
+    }
+    // One at a time, the staff member signs in.
+    let mut browser = Browser::new(&app);
+    let page = browser.sign_in(&desk.staff_login, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+}
