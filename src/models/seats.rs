@@ -55,33 +55,48 @@ pub fn take(
         // Two enrollments at once in different sessions must not both slip under the
         // limit. Person first, then session, as everywhere else.
         users::lock(conn, user_id)?;
-        if !course_sessions::lock(conn, session_id)? {
+        // What only the person's own rows decide (already enrolled? how much held?) is
+        // read under the person's lock alone, before the session's: every create in a
+        // popular session waits at that one row lock (PostgreSQL), so it is held for as
+        // little as possible.
+        let Some(first_look) = course_sessions::find(conn, session_id)? else {
             return Ok(Err(EnrollRefusal::SessionNotFound));
-        }
-        let session =
-            course_sessions::find(conn, session_id)?.ok_or(diesel::result::Error::NotFound)?;
-        if session.status != SessionStatus::Scheduled {
-            return Ok(Err(EnrollRefusal::SessionNotOpen));
-        }
-        if session.starts_at <= now {
-            return Ok(Err(EnrollRefusal::SessionStarted));
+        };
+        if let Some(refusal) = closed(&first_look, now) {
+            return Ok(Err(refusal));
         }
         if enrollment_rows::live_enrollment(conn, session_id, user_id)?.is_some() {
             return Ok(Err(EnrollRefusal::AlreadyEnrolled));
         }
+        let expected_free = first_look.seats_taken < first_look.capacity;
+        let held_then = held(conn, user_id, now, expected_free)?;
+        let session = match conn {
+            // SQLite: the caller's write transaction holds the only write lock already,
+            // so the first look is still true.
+            DbConn::Sqlite(_) => first_look,
+            DbConn::Postgres(_) => {
+                course_sessions::lock(conn, session_id)?;
+                let session = course_sessions::find(conn, session_id)?
+                    .ok_or(diesel::result::Error::NotFound)?;
+                // Cancelled or moved meanwhile?
+                if let Some(refusal) = closed(&session, now) {
+                    return Ok(Err(refusal));
+                }
+                session
+            }
+        };
         // Seats are only ever free while the waitlist is empty (a freed seat promotes the
         // head at once), so a newcomer never jumps the queue.
         let seat_free = session.seats_taken < session.capacity;
-        let (held, limit, refusal) = if seat_free {
-            let held = upcoming_seats(conn, user_id, now)?;
-            (
-                held,
-                limits.upcoming_enrollments,
-                EnrollRefusal::TooManyUpcoming,
-            )
+        let held = if seat_free == expected_free {
+            held_then
         } else {
-            let held = waitlist_places(conn, user_id, now)?;
-            (held, limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
+            held(conn, user_id, now, seat_free)?
+        };
+        let (limit, refusal) = if seat_free {
+            (limits.upcoming_enrollments, EnrollRefusal::TooManyUpcoming)
+        } else {
+            (limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
         };
         if held >= limit {
             return Ok(Err(refusal));
@@ -144,6 +159,26 @@ pub fn take(
 }
 
 /// Confirmed seats of `user_id` in scheduled sessions that have not ended.
+/// Why no one may enroll in `session` now, if so.
+fn closed(session: &CourseSession, now: NaiveDateTime) -> Option<EnrollRefusal> {
+    if session.status != SessionStatus::Scheduled {
+        Some(EnrollRefusal::SessionNotOpen)
+    } else if session.starts_at <= now {
+        Some(EnrollRefusal::SessionStarted)
+    } else {
+        None
+    }
+}
+
+/// What the person holds that a new seat (`seat`) or waitlist place counts against.
+fn held(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime, seat: bool) -> QueryResult<i64> {
+    if seat {
+        upcoming_seats(conn, user_id, now)
+    } else {
+        waitlist_places(conn, user_id, now)
+    }
+}
+
 fn upcoming_seats(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
     enrollments::table
         .inner_join(sessions_t::table)
