@@ -75,9 +75,11 @@ pub fn take(
             // so the first look is still true.
             DbConn::Sqlite(_) => first_look,
             DbConn::Postgres(_) => {
-                course_sessions::lock(conn, session_id)?;
-                let session = course_sessions::find(conn, session_id)?
-                    .ok_or(diesel::result::Error::NotFound)?;
+                let locked = course_sessions::lock(conn, session_id)?;
+                let Some(session) = course_sessions::find(conn, session_id)?.filter(|_| locked)
+                else {
+                    return Ok(Err(EnrollRefusal::SessionNotFound));
+                };
                 // Cancelled or moved meanwhile?
                 if let Some(refusal) = closed(&session, now) {
                     return Ok(Err(refusal));
@@ -158,7 +160,6 @@ pub fn take(
     }
 }
 
-/// Confirmed seats of `user_id` in scheduled sessions that have not ended.
 /// Why no one may enroll in `session` now, if so.
 fn closed(session: &CourseSession, now: NaiveDateTime) -> Option<EnrollRefusal> {
     if session.status != SessionStatus::Scheduled {
@@ -179,6 +180,7 @@ fn held(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime, seat: bool) -> 
     }
 }
 
+/// Confirmed seats of `user_id` in scheduled sessions that have not ended.
 fn upcoming_seats(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
     enrollments::table
         .inner_join(sessions_t::table)
