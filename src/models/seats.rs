@@ -134,19 +134,18 @@ pub fn take(
         // Last in line: the session's count of waiting people, kept with every change of
         // the waitlist (counting the line instead reads all of it, hundreds of entries
         // when a popular course opens). Debug builds check the two agree.
-        let waitlist_position = waitlist_seq.map(|_| i64::from(session.waitlist_count) + 1);
-        if let (true, Some(seq), Some(position)) =
-            (cfg!(debug_assertions), waitlist_seq, waitlist_position)
-        {
+        let position = waitlist_seq.map(|_| i64::from(session.waitlist_count) + 1);
+        #[cfg(debug_assertions)]
+        if let (Some(seq), Some(position)) = (waitlist_seq, position) {
             assert_eq!(
-                crate::models::seats::waitlist_position(conn, session_id, seq)?,
+                waitlist_position(conn, session_id, seq)?,
                 position,
                 "waitlist_count is out of step with the waitlist"
             );
         }
         Ok(Ok(Enrolled {
             enrollment,
-            waitlist_position,
+            waitlist_position: position,
             session,
         }))
     });
