@@ -189,8 +189,17 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> anyhow::Result<DbPool> {
     }
     // Test the connection once ourselves so the real error reaches the operator.
     let manager = DbManager::new(url.clone());
-    r2d2::ManageConnection::connect(&manager)
+    let mut first = r2d2::ManageConnection::connect(&manager)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", url.redacted()))?;
+    if let DbConn::Sqlite(conn) = &mut first {
+        if !sqlite_plans_are_stable(conn)? {
+            tracing::warn!(
+                "this SQLite was compiled without SQLITE_ENABLE_QPSG (build OCOD from its \
+                 repository, whose .cargo/config.toml sets it): statements are compiled \
+                 afresh on every run, and writes are slower"
+            );
+        }
+    }
     let pool = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
@@ -198,6 +207,22 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> anyhow::Result<DbPool> {
         .test_on_check_out(false)
         .build(manager)?;
     Ok(pool)
+}
+
+/// Whether the SQLite library was compiled with the query planner stability guarantee
+/// (`SQLITE_ENABLE_QPSG`, set for the bundled SQLite in `.cargo/config.toml`), without
+/// which a cached statement with `LIMIT ?` is planned again on every run.
+pub fn sqlite_plans_are_stable(conn: &mut SqliteConnection) -> diesel::QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let found: Found = diesel::sql_query(
+        "SELECT count(*) AS n FROM pragma_compile_options WHERE compile_options = 'ENABLE_QPSG'",
+    )
+    .get_result(conn)?;
+    Ok(found.n > 0)
 }
 
 /// Applies pending migrations for the connection's backend. On PostgreSQL an advisory
@@ -354,6 +379,14 @@ pub fn truncate_micros(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The build keeps SQLite's plans independent of bound values (`.cargo/config.toml`):
+    /// lose that and every `LIMIT ?` statement is compiled again on every run.
+    #[test]
+    fn the_bundled_sqlite_has_stable_plans() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        assert!(sqlite_plans_are_stable(&mut conn).unwrap());
+    }
 
     #[test]
     fn urls_choose_the_backend_from_the_scheme() {

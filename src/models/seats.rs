@@ -184,7 +184,7 @@ fn upcoming_seats(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> Qu
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollments::status.eq(EnrollmentStatus::Confirmed))
+        .filter(enrollment_rows::status_is(EnrollmentStatus::Confirmed))
         .filter(sessions_t::status.eq(SessionStatus::Scheduled))
         .filter(sessions_t::ends_at.gt(now))
         .count()
@@ -196,7 +196,7 @@ fn waitlist_places(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> Q
     enrollments::table
         .inner_join(sessions_t::table)
         .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .filter(enrollment_rows::status_is(EnrollmentStatus::Waitlisted))
         .filter(sessions_t::status.eq(SessionStatus::Scheduled))
         .filter(sessions_t::starts_at.gt(now))
         .count()
@@ -211,7 +211,7 @@ pub fn waitlist_position(
 ) -> QueryResult<i64> {
     enrollments::table
         .filter(enrollments::session_id.eq(session_id))
-        .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+        .filter(enrollment_rows::status_is(EnrollmentStatus::Waitlisted))
         .filter(enrollments::waitlist_seq.le(seq))
         .count()
         .get_result(conn)
@@ -232,7 +232,7 @@ pub fn promote_waitlist_heads(
         }
         let head: Option<Enrollment> = enrollments::table
             .filter(enrollments::session_id.eq(session_id))
-            .filter(enrollments::status.eq(EnrollmentStatus::Waitlisted))
+            .filter(enrollment_rows::status_is(EnrollmentStatus::Waitlisted))
             .order(enrollments::waitlist_seq.asc())
             .select(Enrollment::as_select())
             .first(conn)

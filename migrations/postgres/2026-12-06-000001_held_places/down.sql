@@ -1,0 +1,2 @@
+DROP INDEX course_sessions_open;
+DROP INDEX enrollments_held;
