@@ -68,6 +68,50 @@ pub fn find(conn: &mut DbConn, id: &CourseSessionId) -> QueryResult<Option<Cours
         .optional()
 }
 
+/// Takes a seat (`seat`) or the next waitlist place (not `seat`) in one statement, if
+/// the session, as it is once its row is locked, is still scheduled, has not started,
+/// and has a seat free (`seat`) or none (not `seat`): the choice cannot go stale between
+/// reading and writing. Returns the session as it was just before (`None`: not so, and
+/// nothing changed). On PostgreSQL the row lock is held from here to the commit.
+pub fn take_place(
+    conn: &mut DbConn,
+    id: &CourseSessionId,
+    seat: bool,
+    now: NaiveDateTime,
+) -> QueryResult<Option<CourseSession>> {
+    let open = course_sessions::table
+        .find(id)
+        .filter(course_sessions::status.eq(SessionStatus::Scheduled))
+        .filter(course_sessions::starts_at.gt(now));
+    if seat {
+        let taken =
+            diesel::update(open.filter(course_sessions::seats_taken.lt(course_sessions::capacity)))
+                .set(course_sessions::seats_taken.eq(course_sessions::seats_taken + 1))
+                .returning(course_sessions::all_columns)
+                .get_result::<CourseSession>(conn)
+                .optional()?;
+        Ok(taken.map(|mut before| {
+            before.seats_taken -= 1;
+            before
+        }))
+    } else {
+        let queued =
+            diesel::update(open.filter(course_sessions::seats_taken.ge(course_sessions::capacity)))
+                .set((
+                    course_sessions::waitlist_seq.eq(course_sessions::waitlist_seq + 1),
+                    course_sessions::waitlist_count.eq(course_sessions::waitlist_count + 1),
+                ))
+                .returning(course_sessions::all_columns)
+                .get_result::<CourseSession>(conn)
+                .optional()?;
+        Ok(queued.map(|mut before| {
+            before.waitlist_seq -= 1;
+            before.waitlist_count -= 1;
+            before
+        }))
+    }
+}
+
 /// Takes the session's row lock for the rest of the transaction (the locking rule is in
 /// `models::seats`): `FOR NO KEY UPDATE` on PostgreSQL; on SQLite the caller's
 /// `write_transaction` already holds the only write lock. `false` if there is no such

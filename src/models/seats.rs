@@ -4,7 +4,8 @@
 //! seat given up at the desk, more capacity, an erasure).
 //!
 //! Locking rule: every change to a session's seats or enrollments first takes the
-//! session's row lock (`course_sessions::lock`), after the person's (`users::lock`) where
+//! session's row lock (`course_sessions::lock`, or the update of `take_place`, which
+//! locks the row as it writes it), after the person's (`users::lock`) where
 //! both are needed, so on PostgreSQL such changes to one session are serialised in one
 //! order and cannot deadlock; SQLite's immediate transactions serialise them anyway.
 
@@ -70,23 +71,27 @@ pub fn take(
         }
         let expected_free = first_look.seats_taken < first_look.capacity;
         let held_then = held(conn, user_id, now, expected_free)?;
-        let session = match conn {
-            // SQLite: the caller's write transaction holds the only write lock already,
-            // so the first look is still true.
-            DbConn::Sqlite(_) => first_look,
-            DbConn::Postgres(_) => {
-                let locked = course_sessions::lock(conn, session_id)?;
-                let Some(session) = course_sessions::find(conn, session_id)?.filter(|_| locked)
-                else {
-                    return Ok(Err(EnrollRefusal::SessionNotFound));
-                };
-                // Cancelled or moved meanwhile?
-                if let Some(refusal) = closed(&session, now) {
-                    return Ok(Err(refusal));
-                }
-                session
+        // The seat or place the first look promises, taken in the one statement that
+        // locks the session's row and checks the promise still holds. Most creates of
+        // a storm end here; on PostgreSQL the lock is then held only through this
+        // statement, the insert and the commit.
+        if held_then < limit(limits, expected_free).0 {
+            if let Some(before) = course_sessions::take_place(conn, session_id, expected_free, now)?
+            {
+                return record(conn, before, expected_free, user_id, now).map(Ok);
             }
+        }
+        // The person is at the limit for what the first look promised, or (PostgreSQL)
+        // the session changed before its lock was taken: look again under the lock.
+        if !course_sessions::lock(conn, session_id)? {
+            return Ok(Err(EnrollRefusal::SessionNotFound));
+        }
+        let Some(session) = course_sessions::find(conn, session_id)? else {
+            return Ok(Err(EnrollRefusal::SessionNotFound));
         };
+        if let Some(refusal) = closed(&session, now) {
+            return Ok(Err(refusal));
+        }
         // Seats are only ever free while the waitlist is empty (a freed seat promotes the
         // head at once), so a newcomer never jumps the queue.
         let seat_free = session.seats_taken < session.capacity;
@@ -95,59 +100,14 @@ pub fn take(
         } else {
             held(conn, user_id, now, seat_free)?
         };
-        let (limit, refusal) = if seat_free {
-            (limits.upcoming_enrollments, EnrollRefusal::TooManyUpcoming)
-        } else {
-            (limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
-        };
+        let (limit, refusal) = limit(limits, seat_free);
         if held >= limit {
             return Ok(Err(refusal));
         }
-        let (status, waitlist_seq) = if seat_free {
-            diesel::update(sessions_t::table.find(session_id))
-                .set(sessions_t::seats_taken.eq(sessions_t::seats_taken + 1))
-                .execute(conn)?;
-            (EnrollmentStatus::Confirmed, None)
-        } else {
-            let seq = session.waitlist_seq + 1;
-            diesel::update(sessions_t::table.find(session_id))
-                .set((
-                    sessions_t::waitlist_seq.eq(seq),
-                    sessions_t::waitlist_count.eq(sessions_t::waitlist_count + 1),
-                ))
-                .execute(conn)?;
-            (EnrollmentStatus::Waitlisted, Some(seq))
-        };
-        let enrollment = Enrollment {
-            id: EnrollmentId::generate(),
-            session_id: session_id.clone(),
-            user_id: user_id.clone(),
-            status,
-            waitlist_seq,
-            created_at: now,
-            updated_at: now,
-            confirmed_at: None,
-        };
-        diesel::insert_into(enrollments::table)
-            .values(&enrollment)
-            .execute(conn)?;
-        // Last in line: the session's count of waiting people, kept with every change of
-        // the waitlist (counting the line instead reads all of it, hundreds of entries
-        // when a popular course opens). Debug builds check the two agree.
-        let position = waitlist_seq.map(|_| i64::from(session.waitlist_count) + 1);
-        #[cfg(debug_assertions)]
-        if let (Some(seq), Some(position)) = (waitlist_seq, position) {
-            assert_eq!(
-                waitlist_position(conn, session_id, seq)?,
-                position,
-                "waitlist_count is out of step with the waitlist"
-            );
-        }
-        Ok(Ok(Enrolled {
-            enrollment,
-            waitlist_position: position,
-            session,
-        }))
+        // Under the lock nothing changes meanwhile: this takes what was just read.
+        let before = course_sessions::take_place(conn, session_id, seat_free, now)?
+            .ok_or(diesel::result::Error::NotFound)?;
+        record(conn, before, seat_free, user_id, now).map(Ok)
     });
     match result {
         // The unique index caught two simultaneous tries by one person.
@@ -157,6 +117,61 @@ pub fn take(
         )) => Ok(Err(EnrollRefusal::AlreadyEnrolled)),
         other => other,
     }
+}
+
+/// How many seats (`seat`) or waitlist places one may hold, and the refusal past it.
+fn limit(limits: &Limits, seat: bool) -> (i64, EnrollRefusal) {
+    if seat {
+        (limits.upcoming_enrollments, EnrollRefusal::TooManyUpcoming)
+    } else {
+        (limits.waitlisted, EnrollRefusal::TooManyWaitlisted)
+    }
+}
+
+/// Stores the enrollment of `user_id` in the seat (`seat`) or waitlist place just taken
+/// in the session, which was `before` just before.
+fn record(
+    conn: &mut DbConn,
+    before: CourseSession,
+    seat: bool,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Enrolled> {
+    let (status, waitlist_seq) = if seat {
+        (EnrollmentStatus::Confirmed, None)
+    } else {
+        (EnrollmentStatus::Waitlisted, Some(before.waitlist_seq + 1))
+    };
+    let enrollment = Enrollment {
+        id: EnrollmentId::generate(),
+        session_id: before.id.clone(),
+        user_id: user_id.clone(),
+        status,
+        waitlist_seq,
+        created_at: now,
+        updated_at: now,
+        confirmed_at: None,
+    };
+    diesel::insert_into(enrollments::table)
+        .values(&enrollment)
+        .execute(conn)?;
+    // Last in line: the session's count of waiting people, kept with every change of
+    // the waitlist (counting the line instead reads all of it, hundreds of entries
+    // when a popular course opens). Debug builds check the two agree.
+    let position = waitlist_seq.map(|_| i64::from(before.waitlist_count) + 1);
+    #[cfg(debug_assertions)]
+    if let (Some(seq), Some(position)) = (waitlist_seq, position) {
+        assert_eq!(
+            waitlist_position(conn, &before.id, seq)?,
+            position,
+            "waitlist_count is out of step with the waitlist"
+        );
+    }
+    Ok(Enrolled {
+        enrollment,
+        waitlist_position: position,
+        session: before,
+    })
 }
 
 /// Why no one may enroll in `session` now, if so.
