@@ -19,12 +19,18 @@ pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::W
 /// As `init`, but lines go through a queue to a writer thread, so a request never waits
 /// on stderr (a pipe to journald or a container runtime can be slow). Nothing is dropped:
 /// when the queue (128,000 lines) is full, the writer catches up before more are queued.
+/// The writer thread gathers what is queued into one buffer and writes it out whenever
+/// the queue runs dry (or the buffer fills), so a busy server makes one `write` per batch
+/// of lines rather than one per line; an idle one writes each line as it comes.
 /// For the server and the worker.
 pub fn init_background(format: LogFormat, filter: &str) -> LogGuard {
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("log-writer")
-        .finish(std::io::stderr());
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     if install(format, filter, writer) {
         LogGuard(Some(guard))
     } else {
