@@ -67,10 +67,8 @@ pub fn erase_account(
                 }
             }
         }
-        // The inbox and every push not yet sent (deliveries go with their notifications).
-        erased.notifications_removed =
-            diesel::delete(notifications::table.filter(notifications::user_id.eq(user_id)))
-                .execute(conn)?;
+        // The inbox and every push not yet sent.
+        erased.notifications_removed = crate::push::queue::forget_person(conn, user_id)?;
         erased.devices_removed =
             diesel::delete(devices::table.filter(devices::user_id.eq(user_id))).execute(conn)?;
         let session_ids: Vec<String> = auth_sessions::table

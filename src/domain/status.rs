@@ -31,6 +31,15 @@ macro_rules! text_enum {
             pub fn parse(word: &str) -> Option<Self> {
                 match word { $( $word => Some($name::$variant), )+ _ => None }
             }
+
+            /// This value written into the statement as a quoted word rather than bound
+            /// as a parameter: a test that must match a partial index's WHERE (the
+            /// planner proves the index usable from the statement, whatever is bound
+            /// later). The words are this closed set's own; nothing from outside reaches
+            /// the SQL, and each word is one statement text, cached as any other.
+            pub fn in_sql(self) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+                diesel::dsl::sql(match self { $( $name::$variant => concat!("'", $word, "'") ),+ })
+            }
         }
 
         impl std::fmt::Display for $name {

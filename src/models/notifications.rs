@@ -41,7 +41,8 @@ pub fn cancel_scheduled(conn: &mut DbConn, prefix: &str) -> QueryResult<usize> {
     let pattern = format!("{}%", crate::models::users::escape_like(prefix));
     diesel::update(
         notifications::table
-            .filter(notifications::status.eq(NotificationStatus::Scheduled))
+            // In the words of the partial index `notifications_due` on PostgreSQL.
+            .filter(notifications::status.eq(NotificationStatus::Scheduled.in_sql()))
             .filter(notifications::dedup_key.like(pattern).escape('\\')),
     )
     .set(notifications::status.eq(NotificationStatus::Cancelled))

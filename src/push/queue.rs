@@ -8,8 +8,11 @@
 //! address) pair is unique, so success is recorded at most once. When a person's last
 //! device or their LINE link turns out dead, the notice falls back to the next channel.
 //!
-//! The claim is the one place the backends differ: PostgreSQL uses `FOR UPDATE SKIP
-//! LOCKED` so many workers share the queue; SQLite takes its write lock up front.
+//! The backends differ in the claim: PostgreSQL uses `FOR UPDATE SKIP LOCKED` so many
+//! workers share the queue; SQLite takes its write lock up front. And PostgreSQL keeps no
+//! foreign key from deliveries to notifications (it cost a query and a row lock per
+//! delivery): erasure removes deliveries itself (`forget_person`), and whatever queues a
+//! delivery holds a lock on its notification.
 
 use std::time::Duration;
 
@@ -383,12 +386,12 @@ impl Claimed {
 }
 
 /// Puts deliveries whose lease ran out (their worker died mid-send) back in the queue.
-/// Kept apart from `claim` so the claim reads the (status, due_at) index alone.
+/// Kept apart from `claim` so the claim reads the index of pending deliveries alone.
 pub fn rescue_expired_leases(conn: &mut DbConn) -> QueryResult<usize> {
     let now = db::now();
     diesel::update(
         push_deliveries::table
-            .filter(push_deliveries::status.eq(DeliveryStatus::Leased))
+            .filter(push_deliveries::status.eq(DeliveryStatus::Leased.in_sql()))
             .filter(push_deliveries::leased_until.lt(now)),
     )
     .set((
@@ -521,7 +524,7 @@ fn fall_back(
 ) -> QueryResult<usize> {
     let mut queued = 0;
     for chunk in notification_ids.chunks(1000) {
-        let targets: Vec<Target> = notifications::table
+        let carried = notifications::table
             .filter(notifications::id.eq_any(chunk))
             .filter(notifications::status.eq(NotificationStatus::Delivered))
             .filter(
@@ -533,11 +536,38 @@ fn fall_back(
                 notifications::id,
                 notifications::user_id,
                 notifications::kind,
-            ))
-            .load(conn)?;
+            ));
+        // Locked on PostgreSQL until the new deliveries are committed, so an erasure
+        // (`forget_person`) waits for them or has removed the notification before.
+        let targets: Vec<Target> = match conn {
+            DbConn::Postgres(pg) => carried.for_key_share().load(pg)?,
+            DbConn::Sqlite(_) => carried.load(conn)?,
+        };
         queued += queue_for(conn, &targets, channels, now)?;
     }
     Ok(queued)
+}
+
+/// Removes a person's notifications and all their deliveries, sent or not (erasure).
+/// Nothing cascades from a notification to its deliveries on PostgreSQL (the migration
+/// `lean_delivery_queue` says why): the notifications are locked first, as whatever
+/// queues a delivery locks its notification (`fan_out_due`, `fall_back`), so whichever
+/// comes second sees the other's work done.
+pub fn forget_person(conn: &mut DbConn, user_id: &str) -> QueryResult<usize> {
+    let theirs = notifications::table
+        .filter(notifications::user_id.eq(user_id))
+        .select(notifications::id);
+    let ids: Vec<String> = match conn {
+        DbConn::Postgres(pg) => theirs.for_update().load(pg)?,
+        DbConn::Sqlite(_) => theirs.load(conn)?,
+    };
+    for chunk in ids.chunks(1000) {
+        diesel::delete(
+            push_deliveries::table.filter(push_deliveries::notification_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    diesel::delete(notifications::table.filter(notifications::user_id.eq(user_id))).execute(conn)
 }
 
 /// Records what became of claimed deliveries, in one transaction.
@@ -582,19 +612,30 @@ pub fn record(
                         }
                         Channel::Sms => {}
                     }
-                    let dead = push_deliveries::table
-                        .filter(push_deliveries::channel.eq(claimed.channel))
-                        .filter(push_deliveries::address.eq(&claimed.address))
-                        .filter(
-                            push_deliveries::status
-                                .eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased])
-                                .or(push_deliveries::id.eq(claimed.id)),
+                    // Found through the person's notifications, each with the
+                    // (notification, address) index: no index leads from an address
+                    // alone, and a broadcast meets many dead tokens.
+                    let person: Vec<String> = notifications::table
+                        .filter(notifications::id.eq(&claimed.notification_id))
+                        .select(notifications::user_id)
+                        .load(conn)?;
+                    let theirs: Vec<String> = notifications::table
+                        .filter(notifications::user_id.eq_any(&person))
+                        .select(notifications::id)
+                        .load(conn)?;
+                    let mut dead: Vec<(i64, String)> = Vec::new();
+                    for chunk in theirs.chunks(1000) {
+                        dead.extend(
+                            push_deliveries::table
+                                .filter(push_deliveries::notification_id.eq_any(chunk))
+                                .filter(push_deliveries::channel.eq(claimed.channel))
+                                .filter(push_deliveries::address.eq(&claimed.address))
+                                .filter(waiting_to_send().or(push_deliveries::id.eq(claimed.id)))
+                                .select((push_deliveries::id, push_deliveries::notification_id))
+                                .load::<(i64, String)>(conn)?,
                         );
-                    let (ids, carried): (Vec<i64>, Vec<String>) = dead
-                        .select((push_deliveries::id, push_deliveries::notification_id))
-                        .load::<(i64, String)>(conn)?
-                        .into_iter()
-                        .unzip();
+                    }
+                    let (ids, carried): (Vec<i64>, Vec<String>) = dead.into_iter().unzip();
                     diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(&ids)))
                         .set((
                             push_deliveries::status.eq(DeliveryStatus::InvalidToken),
@@ -669,7 +710,7 @@ pub fn failed(
 ) -> QueryResult<Vec<FailedDelivery>> {
     let mut query = push_deliveries::table
         .inner_join(notifications::table)
-        .filter(push_deliveries::status.eq(DeliveryStatus::Failed))
+        .filter(push_deliveries::status.eq(DeliveryStatus::Failed.in_sql()))
         .select((
             push_deliveries::id,
             push_deliveries::notification_id,
@@ -690,15 +731,29 @@ pub fn failed(
     query.load(conn)
 }
 
+type StatusIs = diesel::dsl::Eq<
+    push_deliveries::status,
+    diesel::expression::SqlLiteral<diesel::sql_types::Text>,
+>;
+
+/// Waiting to be sent: pending or leased. Two tests joined by OR, each in the words of its
+/// partial index on PostgreSQL (`push_deliveries_pending`, `_leased`), so the planner
+/// reads those two indexes instead of the whole queue.
+fn waiting_to_send() -> diesel::dsl::Or<StatusIs, StatusIs> {
+    push_deliveries::status
+        .eq(DeliveryStatus::Pending.in_sql())
+        .or(push_deliveries::status.eq(DeliveryStatus::Leased.in_sql()))
+}
+
 /// Deliveries waiting (pending or leased) and the age in seconds of the oldest due one.
 pub fn depth(conn: &mut DbConn) -> QueryResult<(i64, f64)> {
     let now = db::now();
     let waiting: i64 = push_deliveries::table
-        .filter(push_deliveries::status.eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased]))
+        .filter(waiting_to_send())
         .count()
         .get_result(conn)?;
     let oldest: Option<NaiveDateTime> = push_deliveries::table
-        .filter(push_deliveries::status.eq_any([DeliveryStatus::Pending, DeliveryStatus::Leased]))
+        .filter(waiting_to_send())
         .filter(push_deliveries::due_at.le(now))
         .select(diesel::dsl::min(push_deliveries::due_at))
         .first(conn)?;

@@ -78,10 +78,11 @@ impl Senders {
 /// slow database) all go at once, so each send also checks the times of the last
 /// `per_second` sends and waits until the oldest is `WINDOW` old. `WINDOW` is a second
 /// and a little more, so that sends held up a few milliseconds on their way out (a busy
-/// connection) still arrive no more than `per_second` in any second: the bench measured
-/// 1% over the limit at Google's end with an exact second. The limit is per process: with
+/// connection, a starved CPU) still arrive no more than `per_second` in any second: the
+/// bench measured 1% over the limit at Google's end with an exact second, and 0.5% over
+/// with 1.025 s when the two cores were saturated. The limit is per process: with
 /// several workers, give each its share.
-const WINDOW: Duration = Duration::from_millis(1_025);
+const WINDOW: Duration = Duration::from_millis(1_050);
 
 pub struct Pace {
     interval: Duration,

@@ -509,3 +509,55 @@ async fn a_cancellation_that_quiet_hours_would_hold_too_close_to_the_start_goes_
         .iter()
         .all(|m| m.data["kind"] == "session_cancelled"));
 }
+
+/// Erasure removes every delivery of the person's notifications, sent or still waiting (on
+/// PostgreSQL nothing cascades from a notification to its deliveries), leaves other
+/// people's alone, and the worker sends nothing more to the erased person's phone.
+#[tokio::test]
+async fn erasure_removes_the_persons_deliveries_sent_and_waiting() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let (leaving, staying) = (rig.app.resident().await, rig.app.resident().await);
+    rig.device(&leaving, "leaving-phone").await;
+    rig.device(&staying, "staying-phone").await;
+    let both = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 2)
+        .await;
+    rig.app.enroll(&both, &leaving.access).await;
+    rig.app.enroll(&both, &staying.access).await;
+    let cancel = |session: &str| format!("/api/v1/sessions/{session}/cancel");
+    rig.app.post(&cancel(&both), Some(&net.staff.access)).await;
+    rig.step_until("both told of the cancellation", |r| {
+        r.fake.state.received_count() == 2
+    })
+    .await;
+    // A second notice for the leaving person waits an hour after FCM asked us to.
+    let alone = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 2)
+        .await;
+    rig.app.enroll(&alone, &leaving.access).await;
+    rig.fake.state.control(ocod::push::fake::Control {
+        fail_next: vec![ocod::push::fake::Fault::new(503, Some(3600))],
+        ..Default::default()
+    });
+    rig.app.post(&cancel(&alone), Some(&net.staff.access)).await;
+    let step = rig.step().await;
+    assert_eq!((step.claimed, step.recorded.retried), (1, 1), "{step:?}");
+    let leaving_rows = "push_deliveries WHERE address = 'leaving-phone'";
+    assert_eq!(rig.app.count(leaving_rows).await, 2);
+
+    let res = rig.app.delete("/api/v1/me", Some(&leaving.access)).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    assert_eq!(rig.app.count(leaving_rows).await, 0);
+    assert_eq!(
+        rig.app
+            .count("push_deliveries WHERE address = 'staying-phone' AND status = 'sent'")
+            .await,
+        1
+    );
+    assert_eq!(rig.step().await.claimed, 0);
+    assert_eq!(rig.fake.state.received_count(), 2);
+}
