@@ -21,5 +21,5 @@ pub use provinces::{find_province, Province, PROVINCES};
 pub use schedule::{offset_label, parse_offsets, ClockTime, QuietHours};
 pub use status::{
     AudienceKind, BroadcastStatus, CenterStatus, Channel, DeliveryStatus, EnrollmentStatus, Locale,
-    NotificationStatus, Platform, Role, SessionStatus,
+    NotificationStatus, Platform, Role, SessionStatus, SqlWord,
 };

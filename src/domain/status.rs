@@ -5,6 +5,9 @@
 /// Declares an enum of words: `as_str`, `parse`, `ALL`, serde as the word, and diesel
 /// `ToSql`/`FromSql` as `Text` on every backend (SQLite, PostgreSQL and the run-time
 /// choice between them).
+/// A status word written into a statement (`in_sql`).
+pub type SqlWord = diesel::expression::SqlLiteral<diesel::sql_types::Text>;
+
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
@@ -37,7 +40,7 @@ macro_rules! text_enum {
             /// planner proves the index usable from the statement, whatever is bound
             /// later). The words are this closed set's own; nothing from outside reaches
             /// the SQL, and each word is one statement text, cached as any other.
-            pub fn in_sql(self) -> diesel::expression::SqlLiteral<diesel::sql_types::Text> {
+            pub fn in_sql(self) -> $crate::domain::SqlWord {
                 diesel::dsl::sql(match self { $( $name::$variant => concat!("'", $word, "'") ),+ })
             }
         }

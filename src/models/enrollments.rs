@@ -45,69 +45,24 @@ pub fn mark_confirmed(
         .execute(conn)
 }
 
-/// A test of `enrollments.status` against one status with the word written into the SQL,
-/// not bound (`status_is`, `not_cancelled`).
+/// `enrollments.status = '<status>'`, with the word written into the SQL, not bound
+/// (`EnrollmentStatus::in_sql`).
 ///
 /// A bound status hides from the planner whether the partial index
 /// `enrollments_one_live` (`WHERE status <> 'cancelled'`) applies: SQLite, whose plans
 /// never depend on bound values here (`SQLITE_ENABLE_QPSG`, `.cargo/config.toml`), would
 /// read every enrollment of the session instead, hundreds when a popular course opens;
 /// PostgreSQL's generic plans likewise use a partial index only for words in the SQL.
-/// The words come from the closed `EnrollmentStatus` set, so nothing from outside
-/// reaches the SQL; each distinct test is one statement text, cached as any other.
-#[derive(Debug, Clone, Copy)]
-pub struct StatusTest {
+pub fn status_is(
     status: EnrollmentStatus,
-    equal: bool,
+) -> diesel::dsl::Eq<enrollments::status, crate::domain::SqlWord> {
+    enrollments::status.eq(status.in_sql())
 }
 
-/// `enrollments.status = '<status>'`, the word in the SQL (see `StatusTest`).
-pub fn status_is(status: EnrollmentStatus) -> StatusTest {
-    StatusTest {
-        status,
-        equal: true,
-    }
-}
-
-/// `enrollments.status <> 'cancelled'`, in the same words as `enrollments_one_live`'s
-/// WHERE (the migrations), so the planner answers from that index.
-pub fn not_cancelled() -> StatusTest {
-    StatusTest {
-        status: EnrollmentStatus::Cancelled,
-        equal: false,
-    }
-}
-
-impl diesel::query_builder::QueryId for StatusTest {
-    type QueryId = ();
-    // The statement's text differs with the word: the cache keys it by its SQL.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl diesel::Expression for StatusTest {
-    type SqlType = diesel::sql_types::Bool;
-}
-
-impl<QS> diesel::AppearsOnTable<QS> for StatusTest where
-    enrollments::status: diesel::AppearsOnTable<QS>
-{
-}
-
-impl diesel::expression::ValidGrouping<()> for StatusTest {
-    type IsAggregate = diesel::expression::is_aggregate::Never;
-}
-
-impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for StatusTest {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
-    ) -> QueryResult<()> {
-        out.push_sql("\"enrollments\".\"status\" ");
-        out.push_sql(if self.equal { "= '" } else { "<> '" });
-        out.push_sql(self.status.as_str());
-        out.push_sql("'");
-        Ok(())
-    }
+/// `enrollments.status <> 'cancelled'`, the test of `enrollments_one_live`'s WHERE (the
+/// migrations), written as `status_is` is, so the planner answers from that index.
+pub fn not_cancelled() -> diesel::dsl::NotEq<enrollments::status, crate::domain::SqlWord> {
+    enrollments::status.ne(EnrollmentStatus::Cancelled.in_sql())
 }
 
 /// The person's enrollment in the session that is not cancelled, if any.
@@ -218,4 +173,41 @@ pub fn of_user(
         })
     });
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::sqlite::{Sqlite, SqliteConnection};
+
+    #[derive(QueryableByName)]
+    struct PlanStep {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        detail: String,
+    }
+
+    /// The status words reach the SQL as the partial index's own test, so SQLite finds a
+    /// person's live enrollment in `enrollments_one_live` instead of reading the
+    /// session's every enrollment.
+    #[test]
+    fn a_live_enrollment_is_found_in_the_partial_index() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        crate::db::run_migrations(&mut conn).unwrap();
+        let query = enrollments::table
+            .filter(enrollments::session_id.eq("s"))
+            .filter(enrollments::user_id.eq("u"))
+            .filter(not_cancelled())
+            .select(enrollments::id);
+        let sql = diesel::debug_query::<Sqlite, _>(&query).to_string();
+        let sql = sql.split(" -- binds:").next().unwrap();
+        assert!(sql.contains("'cancelled'"), "{sql}");
+        let plan: Vec<PlanStep> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(&mut conn)
+            .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|s| s.detail).collect();
+        assert!(
+            plan.iter().any(|d| d.contains("enrollments_one_live")),
+            "{plan:?}"
+        );
+    }
 }

@@ -731,10 +731,7 @@ pub fn failed(
     query.load(conn)
 }
 
-type StatusIs = diesel::dsl::Eq<
-    push_deliveries::status,
-    diesel::expression::SqlLiteral<diesel::sql_types::Text>,
->;
+type StatusIs = diesel::dsl::Eq<push_deliveries::status, crate::domain::SqlWord>;
 
 /// Waiting to be sent: pending or leased. Two tests joined by OR, each in the words of its
 /// partial index on PostgreSQL (`push_deliveries_pending`, `_leased`), so the planner
