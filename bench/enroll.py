@@ -319,8 +319,9 @@ def bench_writes(args, work, pocketbase_bin):
         print(f"  OCOD kept {ocod_counts(os.path.join(work, 'ocod.db'))} ({SEATS} seats a session)")
         wal_now = os.path.getsize(os.path.join(work, "ocod.db-wal")) if os.path.exists(
             os.path.join(work, "ocod.db-wal")) else 0
-        print(f"SQLite WAL           largest {mib(wal.largest):.1f} MiB during the rounds, {mib(wal_now):.1f} MiB "
-              f"after, database {mib(os.path.getsize(os.path.join(work, 'ocod.db'))):.1f} MiB (goal < 64 MiB)")
+        print(f"SQLite WAL           largest {mib(wal.largest):.1f} MiB during the rounds (goal < 64 MiB), "
+              f"{mib(wal_now):.1f} MiB after; the database beside it "
+              f"{mib(os.path.getsize(os.path.join(work, 'ocod.db'))):.1f} MiB")
     finally:
         ocod.stop()
         pb.stop()
