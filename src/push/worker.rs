@@ -190,11 +190,16 @@ impl PushWorker {
             let (limit, lease) = (claimer.concurrency as i64, claimer.lease);
             let mut batches = 0;
             while batches < BATCHES_PER_STEP {
+                // Read before the claim: once the feeder is done, what it queued was
+                // committed before this claim began, so an empty claim means nothing is
+                // left (read after, a claim that just missed the feeder's last batch
+                // would end the round without it).
+                let feeding = claims.feeding.load(Ordering::Acquire);
                 let batch = claimer
                     .blocking(move |conn| Ok(queue::claim(conn, lease, limit)?))
                     .await?;
                 if batch.is_empty() {
-                    if claims.feeding.load(Ordering::Acquire) {
+                    if feeding {
                         tokio::time::sleep(Duration::from_millis(5)).await;
                         continue;
                     }
