@@ -90,9 +90,14 @@ pub fn forget(conn: &mut DbConn, user_id: &str, token: &str) -> QueryResult<bool
     Ok(removed > 0)
 }
 
-/// Forgets a token FCM says is dead, whoever holds it.
-pub fn delete_token(conn: &mut DbConn, token: &str) -> QueryResult<usize> {
-    diesel::delete(devices::table.find(token)).execute(conn)
+/// Forgets tokens FCM says are dead, whoever holds them.
+pub fn delete_tokens(conn: &mut DbConn, tokens: &[&str]) -> QueryResult<usize> {
+    let mut removed = 0;
+    for chunk in tokens.chunks(1000) {
+        removed +=
+            diesel::delete(devices::table.filter(devices::token.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(removed)
 }
 
 pub fn of_user(conn: &mut DbConn, user_id: &str) -> QueryResult<Vec<Device>> {

@@ -599,54 +599,8 @@ pub fn record(
             let row = push_deliveries::table.find(claimed.id);
             match outcome {
                 Outcome::Sent => {}
-                Outcome::InvalidToken(reason) => {
-                    // The address is dead (an unregistered token, a LINE account that
-                    // blocked us): forget it, stop what else waits for it, and send what
-                    // it carried by the person's next channel.
-                    match claimed.channel {
-                        Channel::Push => {
-                            devices::delete_token(conn, &claimed.address)?;
-                        }
-                        Channel::Line => {
-                            crate::line::unlink_line_user(conn, &claimed.address)?;
-                        }
-                        Channel::Sms => {}
-                    }
-                    // Found through the person's notifications, each with the
-                    // (notification, address) index: no index leads from an address
-                    // alone, and a broadcast meets many dead tokens.
-                    let person: Vec<String> = notifications::table
-                        .filter(notifications::id.eq(&claimed.notification_id))
-                        .select(notifications::user_id)
-                        .load(conn)?;
-                    let theirs: Vec<String> = notifications::table
-                        .filter(notifications::user_id.eq_any(&person))
-                        .select(notifications::id)
-                        .load(conn)?;
-                    let mut dead: Vec<(i64, String)> = Vec::new();
-                    for chunk in theirs.chunks(1000) {
-                        dead.extend(
-                            push_deliveries::table
-                                .filter(push_deliveries::notification_id.eq_any(chunk))
-                                .filter(push_deliveries::channel.eq(claimed.channel))
-                                .filter(push_deliveries::address.eq(&claimed.address))
-                                .filter(waiting_to_send().or(push_deliveries::id.eq(claimed.id)))
-                                .select((push_deliveries::id, push_deliveries::notification_id))
-                                .load::<(i64, String)>(conn)?,
-                        );
-                    }
-                    let (ids, carried): (Vec<i64>, Vec<String>) = dead.into_iter().unzip();
-                    diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(&ids)))
-                        .set((
-                            push_deliveries::status.eq(DeliveryStatus::InvalidToken),
-                            push_deliveries::last_error.eq(reason),
-                            push_deliveries::leased_until.eq(None::<NaiveDateTime>),
-                            push_deliveries::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    report.invalid_tokens += 1;
-                    report.fallbacks += fall_back(conn, &carried, channels, now)?;
-                }
+                // Gathered and settled together below: a broadcast meets many.
+                Outcome::InvalidToken(_) => {}
                 Outcome::Retry { reason, after } if claimed.attempts < max_attempts => {
                     let delay = chrono::Duration::from_std(retry_delay(claimed.attempts, *after))
                         .unwrap_or_default();
@@ -674,8 +628,113 @@ pub fn record(
                 }
             }
         }
+        let dead: Vec<(&Claimed, &str)> = results
+            .iter()
+            .filter_map(|(c, o)| match o {
+                Outcome::InvalidToken(reason) => Some((c, reason.as_str())),
+                _ => None,
+            })
+            .collect();
+        if !dead.is_empty() {
+            report.invalid_tokens += dead.len();
+            report.fallbacks += settle_dead_addresses(conn, &dead, channels, now)?;
+        }
         Ok(report)
     })
+}
+
+/// Dead addresses (unregistered tokens, LINE accounts that blocked us), a batch at a
+/// time, in a few statements whatever their number: each is forgotten, what else waits
+/// for it is stopped, and what they carried goes by the person's next channel (returns
+/// how many deliveries that queued).
+fn settle_dead_addresses(
+    conn: &mut DbConn,
+    dead: &[(&Claimed, &str)],
+    channels: Channels,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use std::collections::{BTreeSet, HashMap};
+    let of = |channel| -> Vec<&str> {
+        dead.iter()
+            .filter(|(c, _)| c.channel == channel)
+            .map(|(c, _)| c.address.as_str())
+            .collect()
+    };
+    let (tokens, line_users) = (of(Channel::Push), of(Channel::Line));
+    devices::delete_tokens(conn, &tokens)?;
+    for line_user in line_users {
+        crate::line::unlink_line_user(conn, line_user)?;
+    }
+    // The waiting deliveries to the same addresses, found through their people's
+    // notifications with the (notification, address) index: no index leads from an
+    // address alone.
+    let mut people: BTreeSet<String> = BTreeSet::new();
+    let carried_ids: Vec<&String> = dead.iter().map(|(c, _)| &c.notification_id).collect();
+    for chunk in carried_ids.chunks(1000) {
+        people.extend(
+            notifications::table
+                .filter(notifications::id.eq_any(chunk))
+                .select(notifications::user_id)
+                .load::<String>(conn)?,
+        );
+    }
+    let people: Vec<String> = people.into_iter().collect();
+    let mut theirs: Vec<String> = Vec::new();
+    for chunk in people.chunks(1000) {
+        theirs.extend(
+            notifications::table
+                .filter(notifications::user_id.eq_any(chunk))
+                .select(notifications::id)
+                .load::<String>(conn)?,
+        );
+    }
+    let reason_of: HashMap<(Channel, &str), &str> = dead
+        .iter()
+        .map(|(c, reason)| ((c.channel, c.address.as_str()), *reason))
+        .collect();
+    let claimed: std::collections::HashSet<i64> = dead.iter().map(|(c, _)| c.id).collect();
+    // Each stopped delivery gets the reason its address was found dead with.
+    let mut stopped: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut carried: BTreeSet<String> = BTreeSet::new();
+    for notes in theirs.chunks(1000) {
+        // Only the notification is tested in SQL, the address and status here: with a
+        // list of addresses too, every pair of the two lists would be a lookup, and with
+        // the status SQLite would read every pending delivery instead.
+        let rows: Vec<(i64, String, Channel, String, DeliveryStatus)> = push_deliveries::table
+            .filter(push_deliveries::notification_id.eq_any(notes))
+            .select((
+                push_deliveries::id,
+                push_deliveries::notification_id,
+                push_deliveries::channel,
+                push_deliveries::address,
+                push_deliveries::status,
+            ))
+            .load(conn)?;
+        for (id, notification, channel, address, status) in rows {
+            let waiting = matches!(status, DeliveryStatus::Pending | DeliveryStatus::Leased);
+            if !(waiting || claimed.contains(&id)) {
+                continue;
+            }
+            if let Some(reason) = reason_of.get(&(channel, address.as_str())) {
+                stopped.entry(reason).or_default().push(id);
+                carried.insert(notification);
+            }
+        }
+    }
+    for (reason, ids) in stopped {
+        for chunk in ids.chunks(1000) {
+            diesel::update(push_deliveries::table.filter(push_deliveries::id.eq_any(chunk)))
+                .set((
+                    push_deliveries::status.eq(DeliveryStatus::InvalidToken),
+                    push_deliveries::last_error.eq(reason),
+                    push_deliveries::leased_until.eq(None::<NaiveDateTime>),
+                    push_deliveries::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let carried: Vec<String> = carried.into_iter().collect();
+    fall_back(conn, &carried, channels, now)
 }
 
 /// A delivery given up on, for admins to see.

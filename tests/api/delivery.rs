@@ -561,3 +561,57 @@ async fn erasure_removes_the_persons_deliveries_sent_and_waiting() {
     assert_eq!(rig.step().await.claimed, 0);
     assert_eq!(rig.fake.state.received_count(), 2);
 }
+
+/// When FCM calls a token dead, what else waits for that token (here a push held back by
+/// an earlier 503) is stopped at once rather than tried again later, and a person's live
+/// device still gets everything.
+#[tokio::test]
+async fn a_dead_token_stops_what_else_waits_for_it() {
+    let rig = spawn_push_app(&[]).await;
+    let net = rig.app.network().await;
+    let resident = rig.app.resident().await;
+    rig.device(&resident, "gone-phone").await;
+    let cancel = |session: &str| format!("/api/v1/sessions/{session}/cancel");
+    let first = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 2)
+        .await;
+    rig.app.enroll(&first, &resident.access).await;
+    rig.fake.state.control(ocod::push::fake::Control {
+        fail_next: vec![ocod::push::fake::Fault::new(503, Some(3600))],
+        ..Default::default()
+    });
+    rig.app.post(&cancel(&first), Some(&net.staff.access)).await;
+    let step = rig.step().await;
+    assert_eq!((step.claimed, step.recorded.retried), (1, 1), "{step:?}");
+
+    // The app was uninstalled; the person has a new phone.
+    rig.fake.state.control(ocod::push::fake::Control {
+        dead_tokens: vec!["gone-phone".into()],
+        ..Default::default()
+    });
+    rig.device(&resident, "new-phone").await;
+    let second = rig
+        .app
+        .session(&net.staff.access, &net.center_id, &net.course_id, 2)
+        .await;
+    rig.app.enroll(&second, &resident.access).await;
+    rig.app
+        .post(&cancel(&second), Some(&net.staff.access))
+        .await;
+    rig.step_until("both notices on the new phone", |r| {
+        r.fake.state.received_count() == 2
+    })
+    .await;
+    rig.step().await;
+    let dead = "push_deliveries WHERE address = 'gone-phone' AND status = 'invalid_token'";
+    assert_eq!(rig.app.count(dead).await, 2, "the held one was stopped too");
+    // 503, then UNREGISTERED once, then the two on the new phone.
+    assert_eq!(rig.fake.state.send_requests(), 4);
+    assert_eq!(
+        rig.app
+            .count("push_deliveries WHERE address = 'new-phone' AND status = 'sent'")
+            .await,
+        2
+    );
+}
