@@ -4,7 +4,8 @@
 //! client alone, no database), and the peak memory of each run, for two audience sizes so
 //! it shows whether memory grows with the audience, with `OCOD_FCM_MAX_PER_SECOND` lifted
 //! (what the worker can do); then once more under the default limit (10,000, Google's
-//! quota), printing the busiest second the fake saw.
+//! quota), printing the busiest second the fake saw; and last with one token in ten
+//! unregistered (uninstalled apps), timed until every outcome is recorded.
 //!
 //! `cargo bench --bench fanout [-- N]` (default 100000); SQLite, or PostgreSQL when
 //! `OCOD_BENCH_POSTGRES_URL` names a server where it may create a database.
@@ -200,14 +201,22 @@ struct Run {
     busiest_second: u64,
 }
 
+/// A broadcast to `n` devices through the worker. With `dead_every`, that share of the
+/// tokens is unregistered at the fake (apps uninstalled since), and the run lasts until
+/// every outcome is recorded, the dead ones too, not only until the last push arrives.
 async fn worker_run(
     n: usize,
     fake: &FakeFcm,
     credentials: &std::path::Path,
     dir: &std::path::Path,
     max_per_second: Option<u32>,
+    dead_every: Option<usize>,
 ) -> anyhow::Result<Run> {
-    let tag = max_per_second.map_or("default".to_string(), |l| l.to_string());
+    let tag = match (max_per_second, dead_every) {
+        (_, Some(every)) => format!("dead{every}"),
+        (Some(limit), None) => limit.to_string(),
+        (None, None) => "default".to_string(),
+    };
     let url = fresh_database(dir, &format!("ocod_fanout_{n}_{tag}"))?;
     let settings = settings(&url, &fake.base_url, credentials, max_per_second)?;
     let pool: DbPool = db::build_pool(&DbUrl::parse(&url).map_err(anyhow::Error::msg)?, 8)?;
@@ -218,6 +227,19 @@ async fn worker_run(
     };
     let worker = PushWorker::from_settings(pool.clone(), &settings, None)?;
     fake.state.clear_received();
+    let dead: Vec<String> = dead_every
+        .map(|every| {
+            (1..=n)
+                .filter(|i| i % every == 0)
+                .map(|i| format!("bench-device-{i}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let alive = n - dead.len();
+    fake.state.control(Control {
+        dead_tokens: dead,
+        ..Control::default()
+    });
     let before = rss_kib();
     let memory = MemoryWatch::start();
     let started = Instant::now();
@@ -249,7 +271,10 @@ async fn worker_run(
             busiest
         })
     };
-    while fake.state.received_count() < n {
+    let settled = |pool: &DbPool| -> anyhow::Result<bool> {
+        Ok(dead_every.is_none() || ocod::push::queue::depth(&mut *pool.get()?)?.0 == 0)
+    };
+    while fake.state.received_count() < alive || !settled(&pool)? {
         let step = worker.step().await?;
         if step.is_idle() {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -343,11 +368,23 @@ async fn main() -> anyhow::Result<()> {
     };
     println!("  with OCOD_FCM_MAX_PER_SECOND lifted (what the worker can do):");
     for size in [small, n] {
-        let run = worker_run(size, &fake, &credentials, dir.path(), Some(1_000_000)).await?;
+        let run = worker_run(size, &fake, &credentials, dir.path(), Some(1_000_000), None).await?;
         show(format!("  broadcast to {size:>7} devices"), &run);
     }
     println!("  with OCOD_FCM_MAX_PER_SECOND={limit} (the default):");
-    let run = worker_run(n, &fake, &credentials, dir.path(), None).await?;
+    let run = worker_run(n, &fake, &credentials, dir.path(), None, None).await?;
+    show(format!("  broadcast to {n:>7} devices"), &run);
+    // Last: the fake keeps its dead tokens.
+    println!("  with the limit lifted again and 1 token in 10 unregistered, until every outcome is recorded:");
+    let run = worker_run(
+        n,
+        &fake,
+        &credentials,
+        dir.path(),
+        Some(1_000_000),
+        Some(10),
+    )
+    .await?;
     show(format!("  broadcast to {n:>7} devices"), &run);
     Ok(())
 }
