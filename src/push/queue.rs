@@ -698,8 +698,7 @@ fn settle_dead_addresses(
     let mut carried: BTreeSet<String> = BTreeSet::new();
     for notes in theirs.chunks(1000) {
         // Only the notification is tested in SQL, the address and status here: with a
-        // list of addresses too, every pair of the two lists would be a lookup, and with
-        // the status SQLite would read every pending delivery instead.
+        // list of addresses too, SQLite looks up every pair of the two lists.
         let rows: Vec<(i64, String, Channel, String, DeliveryStatus)> = push_deliveries::table
             .filter(push_deliveries::notification_id.eq_any(notes))
             .select((
