@@ -306,6 +306,33 @@ where
     }
 }
 
+/// As `write_transaction`, but joins the caller's transaction when one is open instead of
+/// nesting a savepoint in it (two round trips fewer on PostgreSQL, on paths that hold a
+/// hot row lock). An error inside rolls back only with the caller's whole transaction:
+/// on PostgreSQL a failed statement leaves it unusable, so the caller must not go on
+/// with it after an `Err`.
+pub fn joined_write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let open =
+        match conn {
+            DbConn::Sqlite(inner) => <AnsiTransactionManager as TransactionManager<
+                SqliteConnection,
+            >>::transaction_manager_status_mut(inner)
+            .transaction_depth(),
+            DbConn::Postgres(inner) => <AnsiTransactionManager as TransactionManager<
+                PgConnection,
+            >>::transaction_manager_status_mut(inner)
+            .transaction_depth(),
+        };
+    match open {
+        Ok(Some(_)) => f(conn),
+        _ => write_transaction(conn, f),
+    }
+}
+
 /// What a WAL checkpoint did: pages left in the log (0 once emptied), pages copied into the database,
 /// and whether the log was emptied (`TRUNCATE`) or only copied as far as readers allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

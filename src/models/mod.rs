@@ -32,4 +32,5 @@ pub mod notifications;
 pub mod rate_limits;
 pub mod reports;
 pub mod seats;
+mod seats_pg;
 pub mod users;

@@ -51,7 +51,8 @@ pub fn take(
     user_id: &UserId,
     limits: &Limits,
 ) -> QueryResult<Result<Enrolled, EnrollRefusal>> {
-    let result = db::write_transaction(conn, |conn| {
+    // Joined, not nested: both callers give up their transaction on any error or refusal.
+    let result = db::joined_write_transaction(conn, |conn| {
         let now = db::now();
         // Two enrollments at once in different sessions must not both slip under the
         // limit. Person first, then session, as everywhere else.
@@ -76,9 +77,8 @@ pub fn take(
         // a storm end here; on PostgreSQL the lock is then held only through this
         // statement, the insert and the commit.
         if held_then < limit(limits, expected_free).0 {
-            if let Some(before) = course_sessions::take_place(conn, session_id, expected_free, now)?
-            {
-                return record(conn, before, expected_free, user_id, now).map(Ok);
+            if let Some(enrolled) = take_promised(conn, session_id, expected_free, user_id, now)? {
+                return Ok(Ok(enrolled));
             }
         }
         // The person is at the limit for what the first look promised, or (PostgreSQL)
@@ -128,6 +128,70 @@ fn limit(limits: &Limits, seat: bool) -> (i64, EnrollRefusal) {
     }
 }
 
+/// Takes the seat (`seat`) or waitlist place the first look promised and stores the
+/// enrollment, if the session still has it. On PostgreSQL in one statement (`seats_pg`
+/// says why); on SQLite the same in two.
+fn take_promised(
+    conn: &mut DbConn,
+    session_id: &CourseSessionId,
+    seat: bool,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Enrolled>> {
+    let DbConn::Postgres(pg) = conn else {
+        return match course_sessions::take_place(conn, session_id, seat, now)? {
+            Some(before) => record(conn, before, seat, user_id, now).map(Some),
+            None => Ok(None),
+        };
+    };
+    let id = EnrollmentId::generate();
+    let after = super::seats_pg::TakeAndEnroll {
+        session_id: session_id.as_str(),
+        seat,
+        enrollment_id: id.as_str(),
+        user_id: user_id.as_str(),
+        now,
+    }
+    .run(pg)?;
+    let Some(mut before) = after else {
+        return Ok(None);
+    };
+    if seat {
+        before.seats_taken -= 1;
+    } else {
+        before.waitlist_seq -= 1;
+        before.waitlist_count -= 1;
+    }
+    let enrollment = new_enrollment(id, &before, seat, user_id, now);
+    enrolled(conn, before, enrollment).map(Some)
+}
+
+/// The enrollment of `user_id` in the seat (`seat`) or the next waitlist place of a
+/// session that was `before` just before it was taken.
+fn new_enrollment(
+    id: EnrollmentId,
+    before: &CourseSession,
+    seat: bool,
+    user_id: &UserId,
+    now: NaiveDateTime,
+) -> Enrollment {
+    let (status, waitlist_seq) = if seat {
+        (EnrollmentStatus::Confirmed, None)
+    } else {
+        (EnrollmentStatus::Waitlisted, Some(before.waitlist_seq + 1))
+    };
+    Enrollment {
+        id,
+        session_id: before.id.clone(),
+        user_id: user_id.clone(),
+        status,
+        waitlist_seq,
+        created_at: now,
+        updated_at: now,
+        confirmed_at: None,
+    }
+}
+
 /// Stores the enrollment of `user_id` in the seat (`seat`) or waitlist place just taken
 /// in the session, which was `before` just before.
 fn record(
@@ -137,24 +201,21 @@ fn record(
     user_id: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Enrolled> {
-    let (status, waitlist_seq) = if seat {
-        (EnrollmentStatus::Confirmed, None)
-    } else {
-        (EnrollmentStatus::Waitlisted, Some(before.waitlist_seq + 1))
-    };
-    let enrollment = Enrollment {
-        id: EnrollmentId::generate(),
-        session_id: before.id.clone(),
-        user_id: user_id.clone(),
-        status,
-        waitlist_seq,
-        created_at: now,
-        updated_at: now,
-        confirmed_at: None,
-    };
+    let enrollment = new_enrollment(EnrollmentId::generate(), &before, seat, user_id, now);
     diesel::insert_into(enrollments::table)
         .values(&enrollment)
         .execute(conn)?;
+    enrolled(conn, before, enrollment)
+}
+
+/// What a stored enrollment came to, with its place in the waitlist.
+fn enrolled(
+    // Read only by the debug check of the waitlist count.
+    #[cfg_attr(not(debug_assertions), allow(unused_variables))] conn: &mut DbConn,
+    before: CourseSession,
+    enrollment: Enrollment,
+) -> QueryResult<Enrolled> {
+    let waitlist_seq = enrollment.waitlist_seq;
     // Last in line: the session's count of waiting people, kept with every change of
     // the waitlist (counting the line instead reads all of it, hundreds of entries
     // when a popular course opens). Debug builds check the two agree.
