@@ -2,12 +2,50 @@
 //! kinds. Each is an enum stored as TEXT (so the schema holds the same words as before) and
 //! written in JSON as the same snake_case word; a misspelt status is a compile error.
 
+/// A status word written into a statement as a quoted literal (`in_sql`). Not diesel's
+/// `SqlLiteral`: diesel never keeps a statement holding one prepared, since it cannot know
+/// the text is fixed. These words are: each statement text is prepared once per
+/// connection and cached under its text, as the statements around it are.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlWord(&'static str);
+
+impl SqlWord {
+    /// `word` with its quotes, as the SQL holds it: only from `in_sql`.
+    const fn quoted(word: &'static str) -> Self {
+        SqlWord(word)
+    }
+}
+
+impl diesel::expression::Expression for SqlWord {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for SqlWord {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+// No static ID: a statement holding a word is cached under its SQL text, so each word
+// is its own statement.
+impl diesel::query_builder::QueryId for SqlWord {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for SqlWord {}
+impl<QS> diesel::expression::AppearsOnTable<QS> for SqlWord {}
+impl<GB> diesel::expression::ValidGrouping<GB> for SqlWord {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// Declares an enum of words: `as_str`, `parse`, `ALL`, serde as the word, and diesel
 /// `ToSql`/`FromSql` as `Text` on every backend (SQLite, PostgreSQL and the run-time
 /// choice between them).
-/// A status word written into a statement (`in_sql`).
-pub type SqlWord = diesel::expression::SqlLiteral<diesel::sql_types::Text>;
-
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
@@ -39,9 +77,9 @@ macro_rules! text_enum {
             /// as a parameter: a test that must match a partial index's WHERE (the
             /// planner proves the index usable from the statement, whatever is bound
             /// later). The words are this closed set's own; nothing from outside reaches
-            /// the SQL, and each word is one statement text, cached as any other.
-            pub fn in_sql(self) -> $crate::domain::SqlWord {
-                diesel::dsl::sql(match self { $( $name::$variant => concat!("'", $word, "'") ),+ })
+            /// the SQL, and each word is one statement text, kept prepared as any other.
+            pub const fn in_sql(self) -> $crate::domain::SqlWord {
+                $crate::domain::SqlWord::quoted(match self { $( $name::$variant => concat!("'", $word, "'") ),+ })
             }
         }
 

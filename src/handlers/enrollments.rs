@@ -113,30 +113,43 @@ pub async fn enroll(
         ))
         .map_err(|e| ApiError::Internal(e.into()))
     };
-    // On SQLite the writer thread runs it, batched with other enrollments arriving now.
-    let outcome = writer
-        .run(move |conn| match walk_in {
-            None => ops::enrollments::enroll_self(
-                conn,
-                &policy,
-                &limits,
-                &actor,
-                &session_id,
-                retry.as_ref(),
-                render,
-            ),
-            Some(who) => ops::enrollments::enroll_walk_in(
-                conn,
-                &policy,
-                &limits,
-                &actor,
-                &session_id,
-                who,
-                retry.as_ref(),
-                render,
-            ),
-        })
-        .await?;
+    // A writer thread runs it, batched with other enrollments arriving now: on SQLite
+    // all of them, on PostgreSQL those of the same session (walk-ins, made at a desk one
+    // at a time, use the pool there).
+    let outcome = match walk_in {
+        None => {
+            let (session, person) = (session_id.to_string(), actor.id.to_string());
+            writer
+                .run_in_session(&session, &person, move |conn| {
+                    ops::enrollments::enroll_self(
+                        conn,
+                        &policy,
+                        &limits,
+                        &actor,
+                        &session_id,
+                        retry.as_ref(),
+                        render,
+                    )
+                })
+                .await?
+        }
+        Some(who) => {
+            writer
+                .run(move |conn| {
+                    ops::enrollments::enroll_walk_in(
+                        conn,
+                        &policy,
+                        &limits,
+                        &actor,
+                        &session_id,
+                        who,
+                        retry.as_ref(),
+                        render,
+                    )
+                })
+                .await?
+        }
+    };
     let (status, body, replayed) = match outcome {
         EnrollOutcome::Enrolled { status, body } => (status, body, false),
         EnrollOutcome::Replayed { status, body } => (status, body, true),

@@ -210,4 +210,46 @@ mod tests {
             "{plan:?}"
         );
     }
+
+    /// Statements cached by the connection, by their SQL text.
+    #[derive(Clone, Default)]
+    struct Cached(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl diesel::connection::Instrumentation for Cached {
+        fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+            if let diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } = event {
+                self.0.lock().unwrap().push(sql.to_string());
+            }
+        }
+    }
+
+    /// A statement holding a status word is prepared once and reused, one statement per
+    /// word: the look for a live enrollment runs on every create.
+    #[test]
+    fn status_words_keep_a_statement_prepared_one_per_word() {
+        let mut conn = DbConn::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        crate::db::run_migrations(&mut conn).unwrap();
+        let cached = Cached::default();
+        conn.set_instrumentation(cached.clone());
+        let (session, person) = (CourseSessionId::from_raw("s"), UserId::from_raw("u"));
+        for _ in 0..3 {
+            assert!(live_enrollment(&mut conn, &session, &person)
+                .unwrap()
+                .is_none());
+        }
+        let count = |conn: &mut DbConn, status: EnrollmentStatus| -> i64 {
+            enrollments::table
+                .filter(status_is(status))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        };
+        for _ in 0..2 {
+            assert_eq!(count(&mut conn, EnrollmentStatus::Waitlisted), 0);
+            assert_eq!(count(&mut conn, EnrollmentStatus::Confirmed), 0);
+        }
+        let cached = cached.0.lock().unwrap().clone();
+        assert_eq!(cached.len(), 3, "{cached:#?}");
+        assert!(cached[1].contains("'waitlisted'") && cached[2].contains("'confirmed'"));
+    }
 }

@@ -85,6 +85,21 @@ pub fn lock(conn: &mut DbConn, user_id: &UserId) -> QueryResult<()> {
     Ok(())
 }
 
+/// Locks several people at once, in the order of their IDs (PostgreSQL; nothing to do on
+/// SQLite): a transaction that will act for many (a batch of enrollments) takes them all
+/// first, in the one order any two such transactions share, so they cannot deadlock.
+pub fn lock_all(conn: &mut DbConn, user_ids: &[&str]) -> QueryResult<()> {
+    if let DbConn::Postgres(pg) = conn {
+        users::table
+            .filter(users::id.eq_any(user_ids))
+            .order(users::id)
+            .select(users::id)
+            .for_no_key_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// A new, time-ordered, opaque ID (UUID v7 as text).
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -34,3 +34,4 @@ mod shutdown;
 mod system;
 mod tokens;
 mod walk_ins;
+mod writer;
