@@ -31,6 +31,6 @@ pub mod logins;
 pub mod notifications;
 pub mod rate_limits;
 pub mod reports;
+mod seat_statements;
 pub mod seats;
-mod seats_pg;
 pub mod users;

@@ -61,17 +61,27 @@ pub fn take(
         // read under the person's lock alone, before the session's: every create in a
         // popular session waits at that one row lock (PostgreSQL), so it is held for as
         // little as possible.
-        let Some(first_look) = course_sessions::find(conn, session_id)? else {
+        let look = super::seat_statements::FirstLook {
+            session_id: session_id.as_str(),
+            user_id: user_id.as_str(),
+            now,
+        }
+        .run(conn)?;
+        let Some(look) = look else {
             return Ok(Err(EnrollRefusal::SessionNotFound));
         };
-        if let Some(refusal) = closed(&first_look, now) {
+        if let Some(refusal) = closed(&look.session, now) {
             return Ok(Err(refusal));
         }
-        if enrollment_rows::live_enrollment(conn, session_id, user_id)?.is_some() {
+        if look.enrolled {
             return Ok(Err(EnrollRefusal::AlreadyEnrolled));
         }
-        let expected_free = first_look.seats_taken < first_look.capacity;
-        let held_then = held(conn, user_id, now, expected_free)?;
+        let expected_free = look.session.seats_taken < look.session.capacity;
+        let held_then = if expected_free {
+            look.seats
+        } else {
+            look.places
+        };
         // The seat or place the first look promises, taken in the one statement that
         // locks the session's row and checks the promise still holds. Most creates of
         // a storm end here; on PostgreSQL the lock is then held only through this
@@ -129,7 +139,7 @@ fn limit(limits: &Limits, seat: bool) -> (i64, EnrollRefusal) {
 }
 
 /// Takes the seat (`seat`) or waitlist place the first look promised and stores the
-/// enrollment, if the session still has it. On PostgreSQL in one statement (`seats_pg`
+/// enrollment, if the session still has it. On PostgreSQL in one statement (`seat_statements`
 /// says why); on SQLite the same in two.
 fn take_promised(
     conn: &mut DbConn,
@@ -145,7 +155,7 @@ fn take_promised(
         };
     };
     let id = EnrollmentId::generate();
-    let after = super::seats_pg::TakeAndEnroll {
+    let after = super::seat_statements::TakeAndEnroll {
         session_id: session_id.as_str(),
         seat,
         enrollment_id: id.as_str(),
