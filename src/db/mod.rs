@@ -265,17 +265,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let outermost_sqlite =
-        match conn {
-            DbConn::Sqlite(inner) => <AnsiTransactionManager as TransactionManager<
-                SqliteConnection,
-            >>::transaction_manager_status_mut(inner)
-            .transaction_depth()
-            .ok()
-            .flatten()
-            .is_none(),
-            DbConn::Postgres(_) => false,
-        };
+    let outermost_sqlite = matches!(conn, DbConn::Sqlite(_)) && !in_transaction(conn);
     match conn {
         DbConn::Sqlite(inner) if outermost_sqlite => {
             // `immediate_transaction` exists only on the concrete SQLite connection; begin
@@ -316,7 +306,16 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let open =
+    if in_transaction(conn) {
+        f(conn)
+    } else {
+        write_transaction(conn, f)
+    }
+}
+
+/// Whether a transaction is open on the connection.
+fn in_transaction(conn: &mut DbConn) -> bool {
+    let depth =
         match conn {
             DbConn::Sqlite(inner) => <AnsiTransactionManager as TransactionManager<
                 SqliteConnection,
@@ -327,10 +326,7 @@ where
             >>::transaction_manager_status_mut(inner)
             .transaction_depth(),
         };
-    match open {
-        Ok(Some(_)) => f(conn),
-        _ => write_transaction(conn, f),
-    }
+    matches!(depth, Ok(Some(_)))
 }
 
 /// What a WAL checkpoint did: pages left in the log (0 once emptied), pages copied into the database,

@@ -130,3 +130,42 @@ async fn an_answer_of_success_means_stored_even_after_a_stray_failed_statement()
         .unwrap();
     assert_eq!(stored(&pool, Some(8)), 1);
 }
+
+/// A job that panics loses its batch (it answers an error, nothing of it is stored) and
+/// the writer goes on with a fresh connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_job_loses_only_its_batch_and_the_next_write_commits() {
+    let db = TestDb::create();
+    let (pool, writer) = setup(&db);
+    let answer = writer
+        .run_in_session("session", "person", |conn| -> Result<(), JobError> {
+            insert(conn, 1)?;
+            panic!("a bug in a handler");
+        })
+        .await;
+    assert!(answer.is_err(), "the panicking job answers an error");
+    assert_eq!(
+        stored(&pool, None),
+        0,
+        "nothing of the lost batch is stored"
+    );
+    writer
+        .run_in_session("session", "person", |conn| insert(conn, 2))
+        .await
+        .unwrap();
+    assert_eq!(stored(&pool, None), 1);
+}
+
+/// An answer means committed: another connection sees the row as soon as it is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_is_given_only_after_the_commit() {
+    let db = TestDb::create();
+    let (pool, writer) = setup(&db);
+    for x in 0..20 {
+        writer
+            .run_in_session("session", "person", move |conn| insert(conn, x))
+            .await
+            .unwrap();
+        assert_eq!(stored(&pool, None), x + 1);
+    }
+}
