@@ -65,21 +65,6 @@ pub fn not_cancelled() -> diesel::dsl::NotEq<enrollments::status, crate::domain:
     enrollments::status.ne(EnrollmentStatus::Cancelled.in_sql())
 }
 
-/// The person's enrollment in the session that is not cancelled, if any.
-pub fn live_enrollment(
-    conn: &mut DbConn,
-    session_id: &CourseSessionId,
-    user_id: &UserId,
-) -> QueryResult<Option<Enrollment>> {
-    enrollments::table
-        .filter(enrollments::session_id.eq(session_id))
-        .filter(enrollments::user_id.eq(user_id))
-        .filter(not_cancelled())
-        .select(Enrollment::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// One line of a session's roster.
 #[derive(Debug, Clone, Queryable)]
 pub struct RosterEntry {
@@ -231,11 +216,17 @@ mod tests {
         crate::db::run_migrations(&mut conn).unwrap();
         let cached = Cached::default();
         conn.set_instrumentation(cached.clone());
-        let (session, person) = (CourseSessionId::from_raw("s"), UserId::from_raw("u"));
+        // The look for a live enrollment (`FirstLook` has the same test).
         for _ in 0..3 {
-            assert!(live_enrollment(&mut conn, &session, &person)
-                .unwrap()
-                .is_none());
+            let live: Option<String> = enrollments::table
+                .filter(enrollments::session_id.eq("s"))
+                .filter(enrollments::user_id.eq("u"))
+                .filter(not_cancelled())
+                .select(enrollments::id)
+                .first(&mut conn)
+                .optional()
+                .unwrap();
+            assert!(live.is_none());
         }
         let count = |conn: &mut DbConn, status: EnrollmentStatus| -> i64 {
             enrollments::table

@@ -85,7 +85,7 @@ pub fn take(
         // The seat or place the first look promises, taken in the one statement that
         // locks the session's row and checks the promise still holds. Most creates of
         // a storm end here; on PostgreSQL the lock is then held only through this
-        // statement, the insert and the commit.
+        // statement (which stores the enrollment too) and the commit.
         if held_then < limit(limits, expected_free).0 {
             if let Some(enrolled) = take_promised(conn, session_id, expected_free, user_id, now)? {
                 return Ok(Ok(enrolled));
