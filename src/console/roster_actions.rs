@@ -100,9 +100,9 @@ pub async fn walk_in(
     // Through the writer, as the API's enrollments (batched with them on SQLite).
     let outcome = writer
         .run(move |conn| {
-            let who = match name {
+            let who = match name.clone() {
                 Some(display_name) => WalkIn::Phone {
-                    phone,
+                    phone: phone.clone(),
                     display_name,
                 },
                 None => match crate::models::users::find_by_login(conn, phone.as_str())? {

@@ -259,13 +259,19 @@ static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Runs `f` in a transaction that takes the write lock up front on SQLite (so a
 /// read-then-write cannot fail half-way with SQLITE_BUSY), after this process's other
-/// writers (`SQLITE_WRITER`), and a normal one on PostgreSQL.
+/// writers (`SQLITE_WRITER`), and a normal one on PostgreSQL. Inside an open transaction
+/// it is a savepoint, except in a writer's first attempt at a batch, where it joins the
+/// batch's transaction (`writer` says why and how a failure is undone).
 pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    let outermost_sqlite = matches!(conn, DbConn::Sqlite(_)) && !in_transaction(conn);
+    let open = in_transaction(conn);
+    if open && writer::joins_open_transaction() {
+        return joined(conn, f);
+    }
+    let outermost_sqlite = matches!(conn, DbConn::Sqlite(_)) && !open;
     match conn {
         DbConn::Sqlite(inner) if outermost_sqlite => {
             // `immediate_transaction` exists only on the concrete SQLite connection; begin
@@ -307,10 +313,23 @@ where
     E: From<diesel::result::Error>,
 {
     if in_transaction(conn) {
-        f(conn)
+        joined(conn, f)
     } else {
         write_transaction(conn, f)
     }
+}
+
+/// Runs `f` in the transaction open on the connection. If it fails inside a writer's batch,
+/// the batch is told: what `f` wrote before failing is not rolled back by itself.
+fn joined<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+{
+    let result = f(conn);
+    if result.is_err() {
+        writer::joined_transaction_failed();
+    }
+    result
 }
 
 /// Whether a transaction is open on the connection.

@@ -19,11 +19,16 @@
 //! session, as the locking rule in `models::seats` asks, and two batches take people in
 //! the same order, so they cannot deadlock. Other writes (`run`) use the pool.
 //!
-//! On both backends each job's own `write_transaction` becomes a savepoint inside the
-//! batch, so a job that fails rolls back alone, as before; the jobs of a batch see each
-//! other's writes in queue order, as they would have one after the other. No answer
-//! leaves before its batch is committed: if the commit fails, every job of the batch
-//! answers with that error and nothing of it is stored.
+//! A batch runs its jobs in the batch's transaction itself first: each job's own
+//! `write_transaction` joins it instead of nesting a savepoint, which on PostgreSQL would
+//! be two round trips more per job, taken while the session's row is locked. If any job
+//! fails (or swallows a failed statement), that attempt is rolled back whole and the batch
+//! runs again, each job's transaction a savepoint this time, so the one that fails rolls
+//! back alone and the others are stored, as if they had run one after the other. A
+//! job's work may therefore run twice; only the last run counts, the first was rolled
+//! back. The jobs of a batch see each other's writes in queue order. No answer leaves
+//! before its batch is committed: if the commit fails, every job of the batch answers
+//! with that error and nothing of it is stored.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -43,19 +48,52 @@ pub const MAX_BATCH: usize = 64;
 /// Writer threads for enrollments on PostgreSQL (one connection each, beside the pool).
 pub const PG_LANES: usize = 4;
 
-/// Hands the committed outcome (`None`: committed; `Some(message)`: the batch failed) to
-/// the job's caller.
-type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
-/// Runs on the writer's connection (`None`: the batch could not begin) and returns how to
-/// answer once the batch is settled.
-type Job = Box<dyn FnOnce(Option<&mut DbConn>) -> Deliver + Send>;
+/// A queued write: run once or twice (see the module's notes), answered once.
+trait Job: Send {
+    /// Runs the work on the batch's connection; whether it succeeded.
+    fn run(&mut self, conn: &mut DbConn) -> bool;
+    /// Answers the caller: with the last run's result if the batch was committed
+    /// (`failed` is `None`), else with the batch's failure.
+    fn answer(self: Box<Self>, failed: Option<&str>);
+}
+
+/// A job's work, its latest result and where its caller waits.
+struct Pending<T, E, F> {
+    work: F,
+    result: Option<Result<T, E>>,
+    caller: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> Job for Pending<T, E, F>
+where
+    T: Send,
+    E: From<DieselError> + Send,
+    F: FnMut(&mut DbConn) -> Result<T, E> + Send,
+{
+    fn run(&mut self, conn: &mut DbConn) -> bool {
+        let result = (self.work)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn answer(self: Box<Self>, failed: Option<&str>) {
+        let settled = match (failed, self.result) {
+            (None, Some(result)) => result,
+            (Some(message), _) => Err(E::from(batch_error(message))),
+            (None, None) => Err(E::from(batch_error("the write was not run"))),
+        };
+        // The caller may have gone (a dropped request): nothing to tell.
+        let _ = self.caller.send(settled);
+    }
+}
 
 /// A job and, for an enrollment, its session and person (which PostgreSQL's lanes batch
 /// by and lock first).
 struct Queued {
     session: Option<String>,
     person: Option<String>,
-    job: Job,
+    job: Box<dyn Job>,
 }
 
 /// Where the hot writes go: the writer thread on SQLite, the lanes (enrollments) and the
@@ -103,12 +141,14 @@ impl Writer {
 
     /// Runs `work` as the writer's next job (SQLite) or on a pooled connection
     /// (PostgreSQL) and gives its result once it is committed. `work` is written as for
-    /// any connection: its transactions (`db::write_transaction`) are its own.
-    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    /// any connection: its transactions (`db::write_transaction`) are its own. It may be
+    /// run twice (the first run rolled back: see the module's notes), so it must do
+    /// nothing but database work.
+    pub async fn run<T, E, F>(&self, mut work: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DieselError> + From<r2d2::Error> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         if !self.sqlite {
             let pool = self.pool.clone();
@@ -131,7 +171,7 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<DieselError> + From<r2d2::Error> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         if self.sqlite {
             return self.queue(0, None, None, work).await;
@@ -156,27 +196,17 @@ impl Writer {
     where
         T: Send + 'static,
         E: From<DieselError> + From<r2d2::Error> + Send + 'static,
-        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        F: FnMut(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
-        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn: Option<&mut DbConn>| -> Deliver {
-            let result = match conn {
-                Some(conn) => work(conn),
-                None => Err(E::from(batch_error("the database could not begin a write"))),
-            };
-            Box::new(move |failed: Option<&str>| {
-                let settled = match failed {
-                    None => result,
-                    Some(message) => Err(E::from(batch_error(message))),
-                };
-                // The caller may have gone (a dropped request): nothing to tell.
-                let _ = answer.send(settled);
-            })
-        });
+        let (caller, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let queued = Queued {
             session,
             person,
-            job,
+            job: Box::new(Pending {
+                work,
+                result: None,
+                caller,
+            }),
         };
         if self.lanes[lane].send(queued).is_err() {
             return Err(E::from(batch_error("the database writer has stopped")));
@@ -223,19 +253,28 @@ fn begin(conn: &mut DbConn) -> Result<(), DieselError> {
     }
 }
 
-fn commit(conn: &mut DbConn) -> Result<(), DieselError> {
+/// Commits the open transaction. `Probe` is a failure found before the commit was sent
+/// (nothing was stored); `Commit` one of the commit itself.
+fn commit(conn: &mut DbConn) -> Result<(), Unstored> {
     match conn {
         DbConn::Sqlite(c) => {
             <AnsiTransactionManager as TransactionManager<SqliteConnection>>::commit_transaction(c)
+                .map_err(Unstored::Commit)
         }
         DbConn::Postgres(c) => {
             // A statement that failed outside any job's savepoint leaves the transaction
             // aborted, and PostgreSQL answers COMMIT to it with a silent rollback: ask
-            // first, so such a batch is reported lost, never committed.
-            c.batch_execute("SELECT 1")?;
+            // first, so such a batch is never reported committed.
+            c.batch_execute("SELECT 1").map_err(Unstored::Probe)?;
             <AnsiTransactionManager as TransactionManager<PgConnection>>::commit_transaction(c)
+                .map_err(Unstored::Commit)
         }
     }
+}
+
+enum Unstored {
+    Probe(DieselError),
+    Commit(DieselError),
 }
 
 fn rollback(conn: &mut DbConn) {
@@ -278,55 +317,170 @@ fn serve(manager: DbManager, mut conn: DbConn, jobs: mpsc::Receiver<Queued>) {
     }
 }
 
+/// What this thread's batch asks of the transactions opened inside it.
+struct Scope {
+    /// Join the batch's transaction instead of nesting a savepoint.
+    join: bool,
+    /// A joined transaction failed: this attempt must be rolled back.
+    failed: bool,
+    /// The people the batch locked, sorted.
+    people: Vec<String>,
+}
+
+thread_local! {
+    /// The batch this writer thread is running, if any.
+    static SCOPE: std::cell::RefCell<Option<Scope>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether a transaction opened now (inside an open one) should join it instead of
+/// nesting a savepoint: inside a writer's first attempt at a batch.
+pub(super) fn joins_open_transaction() -> bool {
+    SCOPE.with(|scope| scope.borrow().as_ref().is_some_and(|scope| scope.join))
+}
+
+/// Tells the writer that a transaction which joined its batch failed: the attempt is
+/// rolled back and the batch runs again with savepoints.
+pub(super) fn joined_transaction_failed() {
+    SCOPE.with(|scope| {
+        if let Some(scope) = scope.borrow_mut().as_mut() {
+            scope.failed = true;
+        }
+    });
+}
+
+/// Whether the batch running on this thread holds the row lock of `user_id` (PostgreSQL's
+/// lanes lock the people of a batch first): taking it again is a round trip for nothing.
+pub(crate) fn batch_holds_lock_of(user_id: &str) -> bool {
+    SCOPE.with(|scope| {
+        scope.borrow().as_ref().is_some_and(|scope| {
+            scope
+                .people
+                .binary_search_by(|locked| locked.as_str().cmp(user_id))
+                .is_ok()
+        })
+    })
+}
+
+/// Sets this thread's scope for the length of an attempt.
+struct ScopeGuard;
+
+impl ScopeGuard {
+    fn enter(join: bool, people: &[String]) -> Self {
+        SCOPE.with(|scope| {
+            *scope.borrow_mut() = Some(Scope {
+                join,
+                failed: false,
+                people: people.to_vec(),
+            })
+        });
+        ScopeGuard
+    }
+
+    /// Whether a transaction that joined the batch failed.
+    fn failed(&self) -> bool {
+        SCOPE.with(|scope| scope.borrow().as_ref().is_some_and(|scope| scope.failed))
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        SCOPE.with(|scope| *scope.borrow_mut() = None);
+    }
+}
+
+/// How an attempt at a batch ended.
+enum Attempt {
+    Committed,
+    /// A job failed in a joined transaction: rolled back, nothing stored, the connection
+    /// fine; the batch must run again with savepoints.
+    Again,
+    /// Nothing stored; whether the connection can go on.
+    Lost {
+        message: String,
+        healthy: bool,
+    },
+}
+
 /// Runs one batch in one transaction and answers its jobs; `false` if the connection
 /// should be replaced.
-fn run_batch(conn: &mut DbConn, batch: Vec<Queued>) -> bool {
+fn run_batch(conn: &mut DbConn, mut batch: Vec<Queued>) -> bool {
     let _turn = matches!(conn, DbConn::Sqlite(_)).then(|| {
         SQLITE_WRITER
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     });
-    let mut people: Vec<&str> = batch.iter().filter_map(|q| q.person.as_deref()).collect();
+    let mut people: Vec<String> = batch.iter().filter_map(|q| q.person.clone()).collect();
     people.sort_unstable();
     people.dedup();
-    let started = begin(conn).and_then(|()| {
-        crate::models::users::lock_all(conn, &people).inspect_err(|_| rollback(conn))
-    });
-    if let Err(e) = started {
-        let message = format!("could not begin a write: {e}");
-        for queued in batch {
-            (queued.job)(None)(Some(&message));
-        }
-        return false;
+    let mut outcome = attempt(conn, &mut batch, &people, true);
+    if matches!(outcome, Attempt::Again) {
+        outcome = attempt(conn, &mut batch, &people, false);
     }
-    let mut delivers = Vec::with_capacity(batch.len());
-    let mut panicked = false;
-    for queued in batch {
-        if panicked {
-            // Not run: the batch is lost with the job that panicked.
-            delivers.push((queued.job)(None));
-            continue;
-        }
-        match catch_unwind(AssertUnwindSafe(|| (queued.job)(Some(&mut *conn)))) {
-            Ok(deliver) => delivers.push(deliver),
-            Err(_) => panicked = true,
-        }
-    }
-    let failed = if panicked {
-        Some("a write in the same batch failed; nothing of it was stored".to_string())
-    } else {
-        match commit(conn) {
-            Ok(()) => None,
-            Err(e) => {
-                rollback(conn);
-                Some(format!("the write could not be committed: {e}"))
-            }
-        }
-    };
     drop(_turn);
-    let healthy = failed.is_none();
-    for deliver in delivers {
-        deliver(failed.as_deref());
+    let (failed, healthy) = match outcome {
+        Attempt::Committed => (None, true),
+        Attempt::Again => (Some("the write could not be stored".to_string()), true),
+        Attempt::Lost { message, healthy } => (Some(message), healthy),
+    };
+    for queued in batch {
+        queued.job.answer(failed.as_deref());
     }
     healthy
+}
+
+/// Runs the jobs of a batch in one transaction, in the batch's own (`join`) or each in a
+/// savepoint, and commits them.
+fn attempt(conn: &mut DbConn, batch: &mut [Queued], people: &[String], join: bool) -> Attempt {
+    let person_ids: Vec<&str> = people.iter().map(String::as_str).collect();
+    let started = begin(conn).and_then(|()| {
+        crate::models::users::lock_all(conn, &person_ids).inspect_err(|_| rollback(conn))
+    });
+    if let Err(e) = started {
+        return Attempt::Lost {
+            message: format!("could not begin a write: {e}"),
+            healthy: false,
+        };
+    }
+    let scope = ScopeGuard::enter(join, people);
+    for queued in batch.iter_mut() {
+        match catch_unwind(AssertUnwindSafe(|| queued.job.run(conn))) {
+            Ok(true) => {}
+            Ok(false) if join => {
+                rollback(conn);
+                return Attempt::Again;
+            }
+            // Its own savepoint was rolled back; the rest go on.
+            Ok(false) => {}
+            Err(_) => {
+                // The rest are not run: the batch is lost with the job that panicked (its
+                // connection, in an unknown state, is closed, which rolls back).
+                return Attempt::Lost {
+                    message: "a write in the same batch failed; nothing of it was stored"
+                        .to_string(),
+                    healthy: false,
+                };
+            }
+        }
+    }
+    // A job may have caught a joined transaction's failure and gone on.
+    if join && scope.failed() {
+        rollback(conn);
+        return Attempt::Again;
+    }
+    drop(scope);
+    match commit(conn) {
+        Ok(()) => Attempt::Committed,
+        // A failed statement swallowed outside any transaction of a job.
+        Err(Unstored::Probe(_)) if join => {
+            rollback(conn);
+            Attempt::Again
+        }
+        Err(Unstored::Probe(e) | Unstored::Commit(e)) => {
+            rollback(conn);
+            Attempt::Lost {
+                message: format!("the write could not be committed: {e}"),
+                healthy: false,
+            }
+        }
+    }
 }

@@ -142,7 +142,7 @@ pub async fn enroll(
                         &limits,
                         &actor,
                         &session_id,
-                        who,
+                        who.clone(),
                         retry.as_ref(),
                         render,
                     )

@@ -75,6 +75,9 @@ pub const NO_PASSWORD: &str = "!no-password";
 /// the person may still be inserted under); on SQLite the caller's `write_transaction`
 /// already holds the database's only write lock, so there is nothing to take.
 pub fn lock(conn: &mut DbConn, user_id: &UserId) -> QueryResult<()> {
+    if crate::db::writer::batch_holds_lock_of(user_id.as_str()) {
+        return Ok(());
+    }
     if let DbConn::Postgres(pg) = conn {
         users::table
             .find(user_id)

@@ -169,3 +169,46 @@ async fn an_answer_is_given_only_after_the_commit() {
         assert_eq!(stored(&pool, None), x + 1);
     }
 }
+
+/// A job that gives up one of its transactions and goes on (a refusal it answers with, or
+/// a conflict it maps): what that transaction wrote is undone, what the job wrote outside
+/// it is stored, and so are the other jobs of the batch. The writer first runs a batch
+/// without savepoints, so it must notice the failure and run the batch again with them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_given_up_inside_a_job_is_undone_and_the_rest_is_stored() {
+    let db = TestDb::create();
+    let (pool, writer) = setup(&db);
+    let tasks: Vec<_> = (0..200)
+        .map(|x| {
+            let writer = Arc::clone(&writer);
+            tokio::spawn(async move {
+                let person = format!("person-{x}");
+                writer
+                    .run_in_session("session", &person, move |conn| -> Result<(), JobError> {
+                        insert(conn, x)?;
+                        if x % 50 == 7 {
+                            let given_up = db::write_transaction(conn, |conn| {
+                                insert(conn, 1000 + x)?;
+                                Err::<(), _>(JobError::Pool)
+                            });
+                            assert!(given_up.is_err());
+                        }
+                        Ok(())
+                    })
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        stored(&pool, None),
+        200,
+        "every job's own row, no given-up one"
+    );
+    for x in (0..200).filter(|x| x % 50 == 7) {
+        assert_eq!(stored(&pool, Some(x)), 1);
+        assert_eq!(stored(&pool, Some(1000 + x)), 0, "undone: {}", 1000 + x);
+    }
+}
