@@ -211,7 +211,7 @@ impl Writer {
         if self.lanes[lane].send(queued).is_err() {
             return Err(E::from(batch_error("the database writer has stopped")));
         }
-        // A job whose work panicked is dropped without an answer.
+        // Every queued job is answered; a writer thread that stopped drops its jobs.
         answered
             .await
             .unwrap_or_else(|_| Err(E::from(batch_error("the write failed"))))
