@@ -1,5 +1,5 @@
-//! The two statements every enrollment runs, written out so each is one round trip that
-//! the connection keeps prepared. Through diesel's query builder the look was three
+//! The statements every enrollment runs, written out so each is one round trip that the
+//! connection keeps prepared. Through diesel's query builder the look was three
 //! statements, and the take an `UPDATE` and an `INSERT` with a default, which diesel
 //! prepares afresh on every run (on PostgreSQL a round trip more each).
 //!
@@ -8,11 +8,14 @@
 //! lane; SQLite's one writer), so the statements each create runs set the pace of the
 //! storm:
 //!
+//! - `Enroll` (PostgreSQL): the whole create in one data-modifying `WITH`: the look, the
+//!   seat counter (or waitlist ticket), which takes the session's row lock, and the new
+//!   enrollment. A create that nothing refuses is this one round trip.
 //! - `FirstLook` (both backends): the session, whether the person is already enrolled in
-//!   it, and what they hold against the limits, in one `SELECT`;
-//! - `TakeAndEnroll` (PostgreSQL): the seat counter (or waitlist ticket) and the new
-//!   enrollment in one data-modifying `WITH`, which takes the session's row lock. SQLite
-//!   cannot modify data in a `WITH` clause; there `seats::record` runs the two statements.
+//!   it, and what they hold against the limits, in one `SELECT`. On PostgreSQL it runs
+//!   only when `Enroll` took nothing, to say why. SQLite cannot modify data in a `WITH`
+//!   clause; there the look comes first and the take and the insert follow
+//!   (`seats::take_promised`).
 
 use chrono::NaiveDateTime;
 use diesel::backend::Backend;
@@ -26,82 +29,164 @@ use crate::domain::{EnrollmentStatus, SessionStatus};
 use crate::models::course_sessions::CourseSession;
 use crate::schema::course_sessions;
 
-/// Takes a seat (`seat`) or the next waitlist ticket in an open session and stores the
-/// enrollment `enrollment_id` of `user_id` for it; returns the session as updated, or
-/// nothing if the session is no longer open or no longer has what was asked for.
-pub(crate) struct TakeAndEnroll<'a> {
+/// Enrolls `user_id` in `session_id` as `enrollment_id` (PostgreSQL) in one statement:
+/// looks at the session and the person's own rows as `FirstLook` does, and if nothing
+/// refuses, takes the seat (while one is free) or the next waitlist ticket and stores the
+/// enrollment. Returns the session as updated and whether a seat was taken, or nothing if
+/// anything stood in the way (then `FirstLook` and the locked path say what).
+///
+/// The look reads the statement's snapshot; the `UPDATE` then takes the session's row
+/// lock and checks again, on the row as it is once locked, that the session is open and
+/// still has a free seat exactly when the look saw one, so a change committed meanwhile
+/// (a seat freed, the session cancelled) takes nothing. What the person holds cannot
+/// change meanwhile: their row lock is held.
+pub(crate) struct Enroll<'a> {
     pub session_id: &'a str,
-    pub seat: bool,
-    pub enrollment_id: &'a str,
     pub user_id: &'a str,
+    pub enrollment_id: &'a str,
     pub now: NaiveDateTime,
+    /// How many upcoming seats and waitlist places one may hold.
+    pub seat_limit: i64,
+    pub place_limit: i64,
 }
 
-impl QueryFragment<Pg> for TakeAndEnroll<'_> {
+impl QueryFragment<Pg> for Enroll<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("WITH taken AS (UPDATE course_sessions SET ");
-        out.push_sql(if self.seat {
-            "seats_taken = seats_taken + 1"
-        } else {
-            "waitlist_seq = waitlist_seq + 1, waitlist_count = waitlist_count + 1"
-        });
-        out.push_sql(" WHERE id = ");
+        out.push_sql("WITH look AS (SELECT seats_taken < capacity AS free, ");
+        push_enrolled(&mut out, self.session_id, self.user_id)?;
+        out.push_sql(" AS enrolled FROM course_sessions WHERE id = ");
         out.push_bind_param::<Text, str>(self.session_id)?;
-        out.push_sql(" AND status = '");
+        out.push_sql("), held AS (SELECT free, enrolled, CASE WHEN free THEN ");
+        push_held(&mut out, self.user_id, &self.now, true)?;
+        out.push_sql(" ELSE ");
+        push_held(&mut out, self.user_id, &self.now, false)?;
+        out.push_sql(
+            " END AS held FROM look), taken AS (UPDATE course_sessions SET \
+             seats_taken = seats_taken + CASE WHEN held.free THEN 1 ELSE 0 END, \
+             waitlist_seq = waitlist_seq + CASE WHEN held.free THEN 0 ELSE 1 END, \
+             waitlist_count = waitlist_count + CASE WHEN held.free THEN 0 ELSE 1 END \
+             FROM held WHERE course_sessions.id = ",
+        );
+        out.push_bind_param::<Text, str>(self.session_id)?;
+        out.push_sql(" AND course_sessions.status = '");
         out.push_sql(SessionStatus::Scheduled.as_str());
-        out.push_sql("' AND starts_at > ");
+        out.push_sql("' AND course_sessions.starts_at > ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         // Seats are only free while no one waits, so a newcomer never jumps the queue.
-        out.push_sql(if self.seat {
-            " AND seats_taken < capacity"
-        } else {
-            " AND seats_taken >= capacity"
-        });
-        out.push_sql(" RETURNING ");
-        course_sessions::all_columns.walk_ast(out.reborrow())?;
         out.push_sql(
-            "), enrolled AS (INSERT INTO enrollments \
+            " AND NOT held.enrolled \
+             AND (course_sessions.seats_taken < course_sessions.capacity) = held.free \
+             AND held.held < CASE WHEN held.free THEN ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.seat_limit)?;
+        out.push_sql(" ELSE ");
+        out.push_bind_param::<BigInt, _>(&self.place_limit)?;
+        out.push_sql(" END RETURNING course_sessions.*, held.free AS seat), ");
+        out.push_sql(
+            "enrolled AS (INSERT INTO enrollments \
              (id, session_id, user_id, status, waitlist_seq, created_at, updated_at) SELECT ",
         );
         out.push_bind_param::<Text, str>(self.enrollment_id)?;
         out.push_sql(", id, ");
         out.push_bind_param::<Text, str>(self.user_id)?;
-        out.push_sql(", '");
-        let (status, ticket) = if self.seat {
-            (EnrollmentStatus::Confirmed, "NULL")
-        } else {
-            // The ticket just drawn: the session's counter after the update.
-            (EnrollmentStatus::Waitlisted, "waitlist_seq")
-        };
-        out.push_sql(status.as_str());
-        out.push_sql("', ");
-        out.push_sql(ticket);
-        out.push_sql(", ");
+        out.push_sql(", CASE WHEN seat THEN '");
+        out.push_sql(EnrollmentStatus::Confirmed.as_str());
+        out.push_sql("' ELSE '");
+        out.push_sql(EnrollmentStatus::Waitlisted.as_str());
+        // A waitlisted person's ticket is the session's counter after the update.
+        out.push_sql("' END, CASE WHEN seat THEN NULL ELSE waitlist_seq END, ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" FROM taken) SELECT * FROM taken");
+        // Named as the table, so the columns read as diesel writes them.
+        out.push_sql(" FROM taken) SELECT ");
+        course_sessions::all_columns.walk_ast(out.reborrow())?;
+        out.push_sql(", seat FROM taken AS course_sessions");
         Ok(())
     }
 }
 
-// The text depends only on `seat`: two statements, each cached under its SQL text.
-impl QueryId for TakeAndEnroll<'_> {
+// One fixed text: cached under it.
+impl QueryId for Enroll<'_> {
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for TakeAndEnroll<'_> {
-    type SqlType = diesel::dsl::SqlTypeOf<<course_sessions::table as Table>::AllColumns>;
+impl Query for Enroll<'_> {
+    type SqlType = (
+        diesel::dsl::SqlTypeOf<<course_sessions::table as Table>::AllColumns>,
+        Bool,
+    );
 }
 
-impl<Conn> RunQueryDsl<Conn> for TakeAndEnroll<'_> {}
+impl<Conn> RunQueryDsl<Conn> for Enroll<'_> {}
 
-impl TakeAndEnroll<'_> {
-    /// Runs the statement: the session as it is after the take, if taken.
-    pub fn run(self, conn: &mut diesel::pg::PgConnection) -> QueryResult<Option<CourseSession>> {
-        self.get_result::<CourseSession>(conn).optional()
+impl Enroll<'_> {
+    /// Runs the statement: the session as it is after the take and whether the take was
+    /// a seat, if anything was taken.
+    pub fn run(
+        self,
+        conn: &mut diesel::pg::PgConnection,
+    ) -> QueryResult<Option<(CourseSession, bool)>> {
+        self.get_result(conn).optional()
     }
+}
+
+/// Whether `user_id` holds a live enrollment in `session_id`, in the words of the
+/// partial index `enrollments_one_live`.
+fn push_enrolled<'b, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    session_id: &'b str,
+    user_id: &'b str,
+) -> QueryResult<()>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+{
+    out.push_sql("EXISTS (SELECT 1 FROM enrollments e WHERE e.session_id = ");
+    out.push_bind_param::<Text, str>(session_id)?;
+    out.push_sql(" AND e.user_id = ");
+    out.push_bind_param::<Text, str>(user_id)?;
+    out.push_sql(" AND e.status <> '");
+    out.push_sql(EnrollmentStatus::Cancelled.as_str());
+    out.push_sql("')");
+    Ok(())
+}
+
+/// What `user_id` holds that a new seat (`seat`: confirmed seats in scheduled sessions
+/// not yet ended) or waitlist place (places in scheduled sessions not yet started)
+/// counts against, as a subquery.
+fn push_held<'b, DB>(
+    out: &mut AstPass<'_, 'b, DB>,
+    user_id: &'b str,
+    now: &'b NaiveDateTime,
+    seat: bool,
+) -> QueryResult<()>
+where
+    DB: Backend,
+    str: ToSql<Text, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    let (status, until) = if seat {
+        (EnrollmentStatus::Confirmed, "ends_at")
+    } else {
+        (EnrollmentStatus::Waitlisted, "starts_at")
+    };
+    out.push_sql(
+        "(SELECT COUNT(*) FROM enrollments e \
+         INNER JOIN course_sessions s ON s.id = e.session_id WHERE e.user_id = ",
+    );
+    out.push_bind_param::<Text, str>(user_id)?;
+    out.push_sql(" AND e.status = '");
+    out.push_sql(status.as_str());
+    out.push_sql("' AND s.status = '");
+    out.push_sql(SessionStatus::Scheduled.as_str());
+    out.push_sql("' AND s.");
+    out.push_sql(until);
+    out.push_sql(" > ");
+    out.push_bind_param::<Timestamp, _>(now)?;
+    out.push_sql(")");
+    Ok(())
 }
 
 /// What the person's own rows decide about enrolling `user_id` in `session_id`, read
@@ -131,35 +216,13 @@ where
     <course_sessions::table as Table>::AllColumns: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        let scheduled = SessionStatus::Scheduled.as_str();
         out.push_sql("SELECT ");
         course_sessions::all_columns.walk_ast(out.reborrow())?;
-        // The words as the partial indexes' own tests (`enrollments_one_live`).
-        out.push_sql(", EXISTS (SELECT 1 FROM enrollments e WHERE e.session_id = ");
-        out.push_bind_param::<Text, str>(self.session_id)?;
-        out.push_sql(" AND e.user_id = ");
-        out.push_bind_param::<Text, str>(self.user_id)?;
-        out.push_sql(" AND e.status <> '");
-        out.push_sql(EnrollmentStatus::Cancelled.as_str());
-        out.push_sql("')");
-        for (status, until) in [
-            (EnrollmentStatus::Confirmed, "ends_at"),
-            (EnrollmentStatus::Waitlisted, "starts_at"),
-        ] {
-            out.push_sql(
-                ", (SELECT COUNT(*) FROM enrollments e \
-                 INNER JOIN course_sessions s ON s.id = e.session_id WHERE e.user_id = ",
-            );
-            out.push_bind_param::<Text, str>(self.user_id)?;
-            out.push_sql(" AND e.status = '");
-            out.push_sql(status.as_str());
-            out.push_sql("' AND s.status = '");
-            out.push_sql(scheduled);
-            out.push_sql("' AND s.");
-            out.push_sql(until);
-            out.push_sql(" > ");
-            out.push_bind_param::<Timestamp, _>(&self.now)?;
-            out.push_sql(")");
+        out.push_sql(", ");
+        push_enrolled(&mut out, self.session_id, self.user_id)?;
+        for seat in [true, false] {
+            out.push_sql(", ");
+            push_held(&mut out, self.user_id, &self.now, seat)?;
         }
         out.push_sql(" FROM course_sessions WHERE course_sessions.id = ");
         out.push_bind_param::<Text, str>(self.session_id)?;

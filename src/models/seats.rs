@@ -57,10 +57,15 @@ pub fn take(
         // Two enrollments at once in different sessions must not both slip under the
         // limit. Person first, then session, as everywhere else.
         users::lock(conn, user_id)?;
+        // Most creates of a storm end here, in one statement that takes the session's
+        // row lock only as it writes the row (which stores the enrollment too): every
+        // create in a popular session waits at that one lock, so it is held for as little
+        // as possible, through this statement and the commit.
+        if let Some(enrolled) = enroll_at_once(conn, session_id, user_id, limits, now)? {
+            return Ok(Ok(enrolled));
+        }
         // What only the person's own rows decide (already enrolled? how much held?) is
-        // read under the person's lock alone, before the session's: every create in a
-        // popular session waits at that one row lock (PostgreSQL), so it is held for as
-        // little as possible.
+        // read under the person's lock alone, before the session's.
         let look = super::seat_statements::FirstLook {
             session_id: session_id.as_str(),
             user_id: user_id.as_str(),
@@ -82,11 +87,9 @@ pub fn take(
         } else {
             look.places
         };
-        // The seat or place the first look promises, taken in the one statement that
-        // locks the session's row and checks the promise still holds. Most creates of
-        // a storm end here; on PostgreSQL the lock is then held only through this
-        // statement (which stores the enrollment too) and the commit.
-        if held_then < limit(limits, expected_free).0 {
+        // SQLite: the seat or place the first look promised, taken and stored (its one
+        // writer changes nothing meanwhile). PostgreSQL tried this above.
+        if !matches!(conn, DbConn::Postgres(_)) && held_then < limit(limits, expected_free).0 {
             if let Some(enrolled) = take_promised(conn, session_id, expected_free, user_id, now)? {
                 return Ok(Ok(enrolled));
             }
@@ -139,8 +142,7 @@ fn limit(limits: &Limits, seat: bool) -> (i64, EnrollRefusal) {
 }
 
 /// Takes the seat (`seat`) or waitlist place the first look promised and stores the
-/// enrollment, if the session still has it. On PostgreSQL in one statement (`seat_statements`
-/// says why); on SQLite the same in two.
+/// enrollment, if the session still has it (SQLite: two statements).
 fn take_promised(
     conn: &mut DbConn,
     session_id: &CourseSessionId,
@@ -148,22 +150,35 @@ fn take_promised(
     user_id: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Enrolled>> {
+    match course_sessions::take_place(conn, session_id, seat, now)? {
+        Some(before) => record(conn, before, seat, user_id, now).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The whole create in one statement (`seat_statements::Enroll`), if nothing stands in
+/// its way; always nothing on SQLite, which cannot write in a `WITH`.
+fn enroll_at_once(
+    conn: &mut DbConn,
+    session_id: &CourseSessionId,
+    user_id: &UserId,
+    limits: &Limits,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Enrolled>> {
     let DbConn::Postgres(pg) = conn else {
-        return match course_sessions::take_place(conn, session_id, seat, now)? {
-            Some(before) => record(conn, before, seat, user_id, now).map(Some),
-            None => Ok(None),
-        };
+        return Ok(None);
     };
     let id = EnrollmentId::generate();
-    let after = super::seat_statements::TakeAndEnroll {
+    let taken = super::seat_statements::Enroll {
         session_id: session_id.as_str(),
-        seat,
-        enrollment_id: id.as_str(),
         user_id: user_id.as_str(),
+        enrollment_id: id.as_str(),
         now,
+        seat_limit: limits.upcoming_enrollments,
+        place_limit: limits.waitlisted,
     }
     .run(pg)?;
-    let Some(mut before) = after else {
+    let Some((mut before, seat)) = taken else {
         return Ok(None);
     };
     if seat {
