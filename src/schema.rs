@@ -134,6 +134,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         confirmed_at -> Nullable<Timestamp>,
+        holds_until -> Nullable<Timestamp>,
     }
 }
 

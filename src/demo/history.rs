@@ -143,6 +143,8 @@ pub fn seed(
                     created_at: enrolled_at,
                     updated_at: starts_at + Duration::hours(1),
                     confirmed_at: None,
+                    // Past and completed: counts against no limit.
+                    holds_until: None,
                 });
             }
             sessions.push(CourseSession {
@@ -214,6 +216,7 @@ pub fn attended_once(conn: &mut DbConn, user_id: &UserId) -> anyhow::Result<Opti
             created_at: session.starts_at - Duration::days(3),
             updated_at: session.starts_at + Duration::hours(1),
             confirmed_at: Some(session.starts_at - Duration::days(1)),
+            holds_until: None,
         };
         diesel::insert_into(enrollments::table)
             .values(&enrollment)

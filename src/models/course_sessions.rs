@@ -259,6 +259,9 @@ pub fn change(
             })
             .execute(conn)?;
         let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        if rescheduled {
+            holdings_follow(conn, &session)?;
+        }
         Ok(Ok(Changed {
             session,
             rescheduled,
@@ -284,10 +287,32 @@ pub fn cancel(
         .set(course_sessions::status.eq(SessionStatus::Cancelled))
         .execute(conn)?;
         let session = find(conn, id)?.ok_or(diesel::result::Error::NotFound)?;
+        if updated == 1 {
+            holdings_follow(conn, &session)?;
+        }
         Ok(Some(if updated == 1 {
             Ok(session)
         } else {
             Err(ChangeRefusal::NotScheduled)
         }))
     })
+}
+
+/// Writes the session's times and status, as they now are, into what its seats and
+/// waitlist places count against their people's limits (`seats::holds_until`). Call
+/// with the session locked, after it changed.
+fn holdings_follow(conn: &mut DbConn, session: &CourseSession) -> QueryResult<()> {
+    use crate::domain::EnrollmentStatus;
+    use crate::models::enrollments::status_is;
+    use crate::schema::enrollments;
+    for status in [EnrollmentStatus::Confirmed, EnrollmentStatus::Waitlisted] {
+        diesel::update(
+            enrollments::table
+                .filter(enrollments::session_id.eq(&session.id))
+                .filter(status_is(status)),
+        )
+        .set(enrollments::holds_until.eq(crate::models::seats::holds_until(session, status)))
+        .execute(conn)?;
+    }
+    Ok(())
 }

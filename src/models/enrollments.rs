@@ -21,6 +21,10 @@ pub struct Enrollment {
     pub updated_at: NaiveDateTime,
     /// When the person said they are still coming (the first reminder asks).
     pub confirmed_at: Option<NaiveDateTime>,
+    /// Until when it counts against the person's limits: a seat until its session ends,
+    /// a waitlist place until it starts; `None` once the session is cancelled
+    /// (`seats::holds_until`).
+    pub holds_until: Option<NaiveDateTime>,
 }
 
 pub fn find(conn: &mut DbConn, id: &EnrollmentId) -> QueryResult<Option<Enrollment>> {

@@ -84,7 +84,8 @@ impl QueryFragment<Pg> for Enroll<'_> {
         out.push_sql(" END RETURNING course_sessions.*, held.free AS seat), ");
         out.push_sql(
             "enrolled AS (INSERT INTO enrollments \
-             (id, session_id, user_id, status, waitlist_seq, created_at, updated_at) SELECT ",
+             (id, session_id, user_id, status, waitlist_seq, created_at, updated_at, \
+             holds_until) SELECT ",
         );
         out.push_bind_param::<Text, str>(self.enrollment_id)?;
         out.push_sql(", id, ");
@@ -98,6 +99,8 @@ impl QueryFragment<Pg> for Enroll<'_> {
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
+        // As `seats::holds_until` (the session is scheduled: the update saw it so).
+        out.push_sql(", CASE WHEN seat THEN ends_at ELSE starts_at END");
         // Named as the table, so the columns read as diesel writes them.
         out.push_sql(" FROM taken) SELECT ");
         course_sessions::all_columns.walk_ast(out.reborrow())?;
@@ -153,9 +156,8 @@ where
     Ok(())
 }
 
-/// What `user_id` holds that a new seat (`seat`: confirmed seats in scheduled sessions
-/// not yet ended) or waitlist place (places in scheduled sessions not yet started)
-/// counts against, as a subquery.
+/// What `user_id` holds that a new seat (`seat`) or waitlist place counts against, as a
+/// subquery: what `seats::held` counts.
 fn push_held<'b, DB>(
     out: &mut AstPass<'_, 'b, DB>,
     user_id: &'b str,
@@ -167,23 +169,16 @@ where
     str: ToSql<Text, DB>,
     NaiveDateTime: ToSql<Timestamp, DB>,
 {
-    let (status, until) = if seat {
-        (EnrollmentStatus::Confirmed, "ends_at")
+    let status = if seat {
+        EnrollmentStatus::Confirmed
     } else {
-        (EnrollmentStatus::Waitlisted, "starts_at")
+        EnrollmentStatus::Waitlisted
     };
-    out.push_sql(
-        "(SELECT COUNT(*) FROM enrollments e \
-         INNER JOIN course_sessions s ON s.id = e.session_id WHERE e.user_id = ",
-    );
+    out.push_sql("(SELECT COUNT(*) FROM enrollments e WHERE e.user_id = ");
     out.push_bind_param::<Text, str>(user_id)?;
     out.push_sql(" AND e.status = '");
     out.push_sql(status.as_str());
-    out.push_sql("' AND s.status = '");
-    out.push_sql(SessionStatus::Scheduled.as_str());
-    out.push_sql("' AND s.");
-    out.push_sql(until);
-    out.push_sql(" > ");
+    out.push_sql("' AND e.holds_until > ");
     out.push_bind_param::<Timestamp, _>(now)?;
     out.push_sql(")");
     Ok(())

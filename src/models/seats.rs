@@ -214,6 +214,7 @@ fn new_enrollment(
         created_at: now,
         updated_at: now,
         confirmed_at: None,
+        holds_until: holds_until(before, status),
     }
 }
 
@@ -271,37 +272,36 @@ fn closed(session: &CourseSession, now: NaiveDateTime) -> Option<EnrollRefusal> 
     }
 }
 
-/// What the person holds that a new seat (`seat`) or waitlist place counts against.
+/// What the person holds that a new seat (`seat`: confirmed seats in scheduled sessions
+/// not yet ended) or waitlist place (places in scheduled sessions not yet started)
+/// counts against.
 fn held(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime, seat: bool) -> QueryResult<i64> {
-    if seat {
-        upcoming_seats(conn, user_id, now)
+    let status = if seat {
+        EnrollmentStatus::Confirmed
     } else {
-        waitlist_places(conn, user_id, now)
+        EnrollmentStatus::Waitlisted
+    };
+    enrollments::table
+        .filter(enrollments::user_id.eq(user_id))
+        .filter(enrollment_rows::status_is(status))
+        .filter(enrollments::holds_until.gt(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Until when an enrollment of `status` in `session` counts against its person's limits
+/// (`held`): a seat until the session ends, a waitlist place until it starts, nothing
+/// in a session no longer scheduled. Every change of these is written to the rows.
+pub(crate) fn holds_until(
+    session: &CourseSession,
+    status: EnrollmentStatus,
+) -> Option<NaiveDateTime> {
+    match status {
+        _ if session.status != SessionStatus::Scheduled => None,
+        EnrollmentStatus::Confirmed => Some(session.ends_at),
+        EnrollmentStatus::Waitlisted => Some(session.starts_at),
+        _ => None,
     }
-}
-
-/// Confirmed seats of `user_id` in scheduled sessions that have not ended.
-fn upcoming_seats(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
-    enrollments::table
-        .inner_join(sessions_t::table)
-        .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollment_rows::status_is(EnrollmentStatus::Confirmed))
-        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
-        .filter(sessions_t::ends_at.gt(now))
-        .count()
-        .get_result(conn)
-}
-
-/// Waitlist places of `user_id` in scheduled sessions that have not started.
-fn waitlist_places(conn: &mut DbConn, user_id: &UserId, now: NaiveDateTime) -> QueryResult<i64> {
-    enrollments::table
-        .inner_join(sessions_t::table)
-        .filter(enrollments::user_id.eq(user_id))
-        .filter(enrollment_rows::status_is(EnrollmentStatus::Waitlisted))
-        .filter(sessions_t::status.eq(SessionStatus::Scheduled))
-        .filter(sessions_t::starts_at.gt(now))
-        .count()
-        .get_result(conn)
 }
 
 /// 1-based place in the waitlist of the entry holding ticket `seq`.
@@ -340,10 +340,12 @@ pub fn promote_waitlist_heads(
             .optional()?;
         let Some(mut head) = head else { break };
         let now = db::now();
+        let holds = holds_until(&session, EnrollmentStatus::Confirmed);
         diesel::update(enrollments::table.find(&head.id))
             .set((
                 enrollments::status.eq(EnrollmentStatus::Confirmed),
                 enrollments::updated_at.eq(now),
+                enrollments::holds_until.eq(holds),
             ))
             .execute(conn)?;
         diesel::update(sessions_t::table.find(session_id))
@@ -354,6 +356,7 @@ pub fn promote_waitlist_heads(
             .execute(conn)?;
         head.status = EnrollmentStatus::Confirmed;
         head.updated_at = now;
+        head.holds_until = holds;
         promoted.push(head);
     }
     Ok(promoted)

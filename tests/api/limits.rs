@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{problem_code, spawn_app_with, Network, TestApp};
+use crate::helpers::{hours_from_now, problem_code, spawn_app_with, Network, TestApp};
 
 const LIMITS: &[(&str, &str)] = &[
     ("OCOD_MAX_UPCOMING_ENROLLMENTS", "3"),
@@ -138,6 +138,115 @@ async fn simultaneous_enrollments_cannot_slip_past_the_limit() {
         .count();
     assert_eq!((created, refused), (3, 5), "{statuses:?}");
     assert_eq!(app.count("enrollments").await, 3);
+}
+
+/// What a session's staff do to it is what its seats and places count: a cancelled
+/// session's seat stops counting at once; a session moved later still counts.
+#[tokio::test]
+async fn a_cancelled_session_stops_counting_and_a_moved_one_still_counts() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let open = sessions(&app, &net, 4, 10).await;
+    let resident = app.resident().await;
+    for id in &open[..3] {
+        assert_eq!(
+            app.enroll(id, &resident.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let moved = app
+        .patch_json(
+            &format!("/api/v1/sessions/{}", open[1]),
+            &json!({ "starts_at": hours_from_now(96), "ends_at": hours_from_now(98) }),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let res = app.enroll(&open[3], &resident.access).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(problem_code(res).await, "enrollment_limit_reached");
+    let cancelled = app
+        .post(
+            &format!("/api/v1/sessions/{}/cancel", open[0]),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(
+        app.enroll(&open[3], &resident.access).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+/// A seat counts until its session ends, a waitlist place until it starts, and a place
+/// that became a seat counts as a seat: seen across a session's start, a few seconds
+/// after it is made.
+#[tokio::test]
+async fn a_seat_counts_until_its_session_ends_and_a_place_until_it_starts() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let starting = |capacity: i64| {
+        let (app, net) = (&app, &net);
+        async move {
+            let res = app
+                .post_json(
+                    &format!("/api/v1/centers/{}/sessions", net.center_id),
+                    &json!({
+                        "course_id": net.course_id,
+                        "starts_at": soon.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        "ends_at": hours_from_now(2),
+                        "capacity": capacity,
+                    }),
+                    Some(&net.staff.access),
+                )
+                .await;
+            assert_eq!(res.status(), StatusCode::CREATED);
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let (first, second) = (starting(1).await, starting(1).await);
+    let open = sessions(&app, &net, 3, 10).await;
+    let full = sessions(&app, &net, 2, 1).await;
+    let (seated, resident) = (app.resident().await, app.resident().await);
+    let other = app.resident().await;
+    for id in &full {
+        assert_eq!(
+            app.enroll(id, &seated.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    // The resident waits on `first` and on one full session: the waitlist limit (2).
+    app.enroll(&first, &other.access).await;
+    let res = app.enroll(&first, &resident.access).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+    // A seat in `second` that was a waitlist place.
+    app.give_up_seat_to(&second, &other, &resident).await;
+    let res = app.enroll(&full[0], &resident.access).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+    // Two more seats: the seat limit (3).
+    for id in &open[..2] {
+        assert_eq!(
+            app.enroll(id, &resident.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let res = app.enroll(&full[1], &resident.access).await;
+    assert_eq!(problem_code(res).await, "waitlist_limit_reached");
+
+    let wait = soon - chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    // `first` started: the place in it no longer counts, so another may be taken.
+    let res = app.enroll(&full[1], &resident.access).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+    // `second` started but has not ended: its seat, once a place, still counts.
+    let res = app.enroll(&open[2], &resident.access).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(problem_code(res).await, "enrollment_limit_reached");
 }
 
 fn broadcast() -> Value {
