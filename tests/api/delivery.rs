@@ -2,11 +2,11 @@
 //! the inbox, with dead tokens forgotten, faults retried, quiet hours respected.
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::{spawn_app, spawn_push_app, PushRig};
 
-/// A session at `center` starting `seconds` from now.
+/// A session at `center` starting `seconds` from now, an hour long.
 async fn session_in(
     rig: &PushRig,
     token: &str,
@@ -15,23 +15,11 @@ async fn session_in(
     seconds: i64,
     capacity: i64,
 ) -> String {
-    let at = |s: i64| {
-        (chrono::Utc::now() + chrono::Duration::seconds(s))
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
-    let res = rig
-        .app
-        .post_json(
-            &format!("/api/v1/centers/{center}/sessions"),
-            &json!({ "course_id": course, "starts_at": at(seconds), "ends_at": at(seconds + 3600), "capacity": capacity }),
-            Some(token),
-        )
-        .await;
-    assert_eq!(res.status(), StatusCode::CREATED);
-    res.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let starts_at = chrono::Utc::now() + chrono::Duration::seconds(seconds);
+    let ends_at = starts_at + chrono::Duration::hours(1);
+    rig.app
+        .session_at(token, center, course, capacity, starts_at, ends_at)
+        .await
 }
 
 #[tokio::test]

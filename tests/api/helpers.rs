@@ -469,10 +469,29 @@ impl TestApp {
         capacity: i64,
         hours: i64,
     ) -> String {
+        let starts_at = chrono::Utc::now() + chrono::Duration::hours(hours);
+        let ends_at = starts_at + chrono::Duration::hours(2);
+        self.session_at(token, center_id, course_id, capacity, starts_at, ends_at)
+            .await
+    }
+
+    /// Schedules a session from `starts_at` to `ends_at` (whole seconds, as sent); returns
+    /// its ID.
+    pub async fn session_at(
+        &self,
+        token: &str,
+        center_id: &str,
+        course_id: &str,
+        capacity: i64,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        ends_at: chrono::DateTime<chrono::Utc>,
+    ) -> String {
+        let at =
+            |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let res = self
             .post_json(
                 &format!("/api/v1/centers/{center_id}/sessions"),
-                &json!({ "course_id": course_id, "starts_at": hours_from_now(hours), "ends_at": hours_from_now(hours + 2), "capacity": capacity }),
+                &json!({ "course_id": course_id, "starts_at": at(starts_at), "ends_at": at(ends_at), "capacity": capacity }),
                 Some(token),
             )
             .await;

@@ -185,30 +185,23 @@ async fn a_cancelled_session_stops_counting_and_a_moved_one_still_counts() {
 async fn a_seat_counts_until_its_session_ends_and_a_place_until_it_starts() {
     let app = spawn_app_with(LIMITS).await;
     let net = app.network().await;
-    let soon = chrono::Utc::now() + chrono::Duration::seconds(3);
-    let starting = |capacity: i64| {
-        let (app, net) = (&app, &net);
-        async move {
-            let res = app
-                .post_json(
-                    &format!("/api/v1/centers/{}/sessions", net.center_id),
-                    &json!({
-                        "course_id": net.course_id,
-                        "starts_at": soon.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        "ends_at": hours_from_now(2),
-                        "capacity": capacity,
-                    }),
-                    Some(&net.staff.access),
-                )
-                .await;
-            assert_eq!(res.status(), StatusCode::CREATED);
-            res.json::<Value>().await.unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        }
+    // Whole seconds, as the session is stored: it starts 5 to 6 s from now, time enough
+    // for what comes before on a busy machine.
+    let now = chrono::Utc::now();
+    let soon = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos()))
+        + chrono::Duration::seconds(6);
+    let later = now + chrono::Duration::hours(2);
+    let starting = || {
+        app.session_at(
+            &net.staff.access,
+            &net.center_id,
+            &net.course_id,
+            1,
+            soon,
+            later,
+        )
     };
-    let (first, second) = (starting(1).await, starting(1).await);
+    let (first, second) = (starting().await, starting().await);
     let open = sessions(&app, &net, 3, 10).await;
     let full = sessions(&app, &net, 2, 1).await;
     let (seated, resident) = (app.resident().await, app.resident().await);
