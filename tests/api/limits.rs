@@ -242,6 +242,47 @@ async fn a_seat_counts_until_its_session_ends_and_a_place_until_it_starts() {
     assert_eq!(problem_code(res).await, "enrollment_limit_reached");
 }
 
+/// A session moved to start sooner takes its waitlist places' count with it: once it
+/// has started at its new time, a place in it no longer counts.
+#[tokio::test]
+async fn a_place_in_a_session_moved_sooner_stops_counting_at_the_new_start() {
+    let app = spawn_app_with(LIMITS).await;
+    let net = app.network().await;
+    let full = sessions(&app, &net, 3, 1).await;
+    let (seated, resident) = (app.resident().await, app.resident().await);
+    for id in &full {
+        assert_eq!(
+            app.enroll(id, &seated.access).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    for id in &full[..2] {
+        let res = app.enroll(id, &resident.access).await;
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+    }
+    // Whole seconds, as stored: the new start is 5 to 6 s from now.
+    let now = chrono::Utc::now();
+    let soon = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos()))
+        + chrono::Duration::seconds(6);
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let moved = app
+        .patch_json(
+            &format!("/api/v1/sessions/{}", full[0]),
+            &json!({ "starts_at": at(soon), "ends_at": at(soon + chrono::Duration::hours(2)) }),
+            Some(&net.staff.access),
+        )
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let res = app.enroll(&full[2], &resident.access).await;
+    assert_eq!(problem_code(res).await, "waitlist_limit_reached");
+    let wait = soon - chrono::Utc::now() + chrono::Duration::milliseconds(500);
+    tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
+    let res = app.enroll(&full[2], &resident.access).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "waitlisted");
+}
+
 fn broadcast() -> Value {
     json!({
         "audience": { "kind": "all" },
